@@ -1,0 +1,1 @@
+"""The platform-free core of Concierge: message types, understanding, the conversation and its use cases."""
