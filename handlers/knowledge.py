@@ -89,7 +89,8 @@ _TYPE_NAMES = {
 
 def demo_knowledge_path() -> Path:
     """Return the path of the demo knowledge base shipped in the `prompts` package."""
-    return Path(prompts.__file__).parent / "knowledge" / "demo.toml"
+    # __path__, not __file__: an editable install may expose `prompts` as a namespace package.
+    return Path(next(iter(prompts.__path__))) / "knowledge" / "demo.toml"
 
 
 def load_knowledge(path: Path) -> KnowledgeBase:
@@ -103,7 +104,7 @@ def load_knowledge(path: Path) -> KnowledgeBase:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise KnowledgeError(_toml_error(path, exc)) from exc
+        raise KnowledgeError(_toml_error(path, text, exc)) from exc
     return _Loader(path, raw, text).build(data)
 
 
@@ -115,11 +116,14 @@ def _decode(path: Path, raw: bytes) -> str:
         raise KnowledgeError(f"{path}:{line}: the file is not valid UTF-8 text") from exc
 
 
-def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> str:
+def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
     # Python 3.11 only carries the position inside the message text.
     message = str(exc)
     found = _TOML_POS_RE.search(message)
     if found is None:
+        end = message.removesuffix(" (at end of document)")
+        if end != message:
+            return f"{path}:{max(1, len(text.splitlines()))}: invalid TOML at the end of the file: {end}"
         return f"{path}: invalid TOML: {message}"
     reason = message[: found.start()]
     return f"{path}:{found.group(1)}:{found.group(2)}: invalid TOML: {reason}"
