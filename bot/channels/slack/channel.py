@@ -1,0 +1,249 @@
+"""`SlackChannel`: a slack_bolt `AsyncApp` that feeds the hub and sends the core's replies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+import aiohttp
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.base import Inbox
+from bot.channels.slack import translate
+from bot.channels.slack.render import chosen_blocks, render
+from bot.channels.slack.server import build_web_app, serve
+from bot.channels.slack.users import DisplayNames
+from bot.config import ConfigError, SlackConfig
+from handlers.messages import Inbound, Reply
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT_RETRIES = 3
+# Slack answers these when the bot cannot post where a command was typed; the user's DM always works.
+_UNREACHABLE_CHANNEL = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+
+
+def make_client(settings: SlackConfig) -> AsyncWebClient:
+    """A Web API client for the configured API URL that waits out 429s and retries dropped connections."""
+    token = settings.bot_token.get_secret_value() if settings.bot_token else None
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ],
+    )
+
+
+class SlackChannel:
+    """Slack over Socket Mode (when an app token is set) or the HTTP Events API."""
+
+    platform = "slack"
+
+    def __init__(self, settings: SlackConfig, *, client: AsyncWebClient | None = None) -> None:
+        if not _secret(settings.bot_token):
+            raise ConfigError("config key 'slack.bot_token' is required (or set SLACK_BOT_TOKEN)")
+        self.socket_mode = bool(_secret(settings.app_token))
+        if not self.socket_mode and not _secret(settings.signing_secret):
+            raise ConfigError(
+                "config key 'slack.signing_secret' is required in HTTP mode (or set SLACK_SIGNING_SECRET)"
+            )
+        self.settings = settings
+        self.client = client or make_client(settings)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=_secret(settings.signing_secret) or "",
+            name="concierge",
+            logger=logging.getLogger("bot.channels.slack.bolt"),
+        )
+        self.names = DisplayNames(self.client)
+        self.ready = asyncio.Event()
+        self._inbox: Inbox | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._register()
+
+    @property
+    def mode(self) -> str:
+        return "socket" if self.socket_mode else "http"
+
+    async def run(self, inbox: Inbox) -> None:
+        """Receive Slack traffic and pass it to `inbox` until cancelled."""
+        self._inbox = inbox
+        session = aiohttp.ClientSession()
+        # One pooled session for every Web API call instead of a new connection per call.
+        self.client.session = session
+        try:
+            await self._check_token()
+            if self.socket_mode:
+                await self._run_socket_mode()
+            else:
+                await self._run_http()
+        finally:
+            self.ready.clear()
+            self.client.session = None
+            await session.close()
+
+    async def deliver(self, reply: Reply) -> None:
+        """Post one reply: ephemeral when asked, with buttons as Block Kit and files uploaded after."""
+        rendered = render(reply)
+        blocks = rendered.blocks or None
+        if reply.ephemeral and reply.channel_id:
+            await self.client.chat_postEphemeral(
+                channel=reply.channel_id, user=reply.to, text=rendered.text, blocks=blocks,
+                thread_ts=reply.thread_id,
+            )
+            if reply.attachments:
+                log.warning("ephemeral reply for conversation %s cannot carry files; %d not sent",
+                            reply.conversation_id, len(reply.attachments))
+            return
+        posted = await self._post(reply, rendered.text, blocks, rendered.metadata)
+        if reply.attachments:
+            await self.client.files_upload_v2(
+                # The posted message's channel is the DM's id even when we posted to a user id.
+                channel=posted["channel"],
+                thread_ts=posted.get("thread_ts"),
+                file_uploads=[
+                    {"content": item.content, "filename": item.filename, "title": item.filename}
+                    for item in reply.attachments
+                ],
+            )
+
+    async def _post(
+        self, reply: Reply, text: str, blocks: list[dict[str, Any]] | None, metadata: dict[str, Any]
+    ) -> dict[str, Any]:
+        channel = reply.channel_id or reply.to
+        try:
+            response = await self.client.chat_postMessage(
+                channel=channel, thread_ts=reply.thread_id, text=text, blocks=blocks,
+                metadata=metadata, unfurl_links=False,
+            )
+            return {"channel": response.get("channel", channel), "thread_ts": reply.thread_id}
+        except SlackApiError as error:
+            if error.response.get("error") not in _UNREACHABLE_CHANNEL or channel == reply.to:
+                raise
+            log.info("cannot post in %s (%s); sending to the user's DM", channel, error.response.get("error"))
+        response = await self.client.chat_postMessage(
+            channel=reply.to, text=text, blocks=blocks, metadata=metadata, unfurl_links=False
+        )
+        return {"channel": response.get("channel", reply.to), "thread_ts": None}
+
+    # ---- receiving
+
+    def _register(self) -> None:
+        self.app.event("message")(self._on_message)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.action(re.compile(f"^{re.escape(translate.ACTION_PREFIX)}"))(self._on_action)
+        self.app.command(self.settings.command)(self._on_command)
+
+    async def _on_message(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await self._forward(translate.message_inbound(body, context.bot_user_id))
+
+    async def _on_mention(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await self._forward(translate.mention_inbound(body, context.bot_user_id))
+
+    async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await self._forward(translate.command_inbound(body))
+
+    async def _on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        inbound = translate.action_inbound(body)
+        if inbound is None:
+            return
+        await self._close_buttons(body)
+        await self._forward(inbound)
+
+    async def _close_buttons(self, body: dict[str, Any]) -> None:
+        """Replace the pressed message's buttons by what was chosen, so it cannot be pressed twice."""
+        container = body.get("container") or {}
+        message = body.get("message")
+        action = (body.get("actions") or [{}])[0]
+        label = str((action.get("text") or {}).get("text") or action.get("value") or "")
+        if container.get("is_ephemeral") or not message:
+            return  # chat.update cannot reach ephemeral messages; the core ignores a stale second press
+        try:
+            await self.client.chat_update(
+                channel=str(container.get("channel_id") or (body.get("channel") or {}).get("id")),
+                ts=str(container.get("message_ts") or message.get("ts")),
+                text=message.get("text") or label,
+                blocks=chosen_blocks(message, label),
+            )
+        except SlackApiError as error:
+            log.warning("could not remove pressed buttons: %s", error.response.get("error"))
+
+    async def _forward(self, inbound: Inbound | None) -> None:
+        if inbound is None or self._inbox is None:
+            return
+        if inbound.display_name is None:
+            name = await self.names.get(inbound.user_id)
+            if name is not None:
+                inbound = _with_name(inbound, name)
+        await self._inbox.receive(inbound)
+
+    # ---- running
+
+    async def _check_token(self) -> None:
+        try:
+            identity = await self.client.auth_test()
+        except SlackApiError as error:
+            raise ConfigError(f"Slack rejected the bot token: {error.response.get('error')}") from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise ConfigError(f"cannot reach the Slack API at {self.settings.api_url}: {error}") from None
+        log.info("Slack: connected as %s (%s mode)", identity.get("user_id"), self.mode)
+
+    async def _run_http(self) -> None:
+        web_app = build_web_app(self.app, self._healthy, self.mode)
+        runner = await serve(web_app, self.settings.host, self.settings.port)
+        self.ready.set()
+        log.info("Slack: events on http://%s:%d/slack/events", self.settings.host, self.settings.port)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    async def _run_socket_mode(self) -> None:
+        app_token = _secret(self.settings.app_token)
+        assert app_token is not None
+        self._socket = AsyncSocketModeHandler(self.app, app_token, web_client=self.client)
+        # bolt leaves these unannotated; naming their type keeps the calls checked.
+        connect: Callable[[], Awaitable[None]] = self._socket.connect_async
+        close: Callable[[], Awaitable[None]] = self._socket.close_async
+        health_app = build_web_app(None, self._healthy, self.mode)
+        runner = await serve(health_app, self.settings.host, self.settings.port)
+        try:
+            await connect()
+            self.ready.set()
+            log.info("Slack: Socket Mode connected")
+            await asyncio.Event().wait()
+        finally:
+            await close()
+            self._socket = None
+            await runner.cleanup()
+
+    async def _healthy(self) -> bool:
+        if not self.ready.is_set():
+            return False
+        if self._socket is not None:
+            return bool(await self._socket.client.is_connected())
+        return True
+
+
+def _secret(value: Any) -> str | None:
+    secret = value.get_secret_value() if value is not None else None
+    return secret or None
+
+
+def _with_name(inbound: Inbound, name: str) -> Inbound:
+    return replace(inbound, display_name=name)

@@ -1,0 +1,373 @@
+"""A fake Slack Web API (and Socket Mode server) on 127.0.0.1 that records every call.
+
+It runs its own event loop in a thread, so sync tests, async tests and benchmarks can share it.
+Also here: how Slack signs HTTP requests, and builders for the payloads Slack sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import itertools
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import WSMsgType, web
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test"
+APP_TOKEN = "xapp-test"
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+TEAM_ID = "T0TEST"
+_JSON_FIELDS = ("blocks", "files", "metadata", "attachments", "file_uploads")
+
+
+@dataclass
+class Call:
+    """One request the fake received."""
+
+    method: str
+    params: dict[str, Any]
+    status: int = 200
+    token: str | None = None
+    body: bytes = b""
+    response: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """The message as Slack would show it back (in a button press payload, say)."""
+        return dict(self.response.get("message") or {})
+
+
+class FakeSlack:
+    """Slack's Web API as far as Concierge uses it; answers `ok: true` with plausible payloads."""
+
+    def __init__(self, token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
+        self.token = token
+        self.app_token = app_token
+        self.calls: list[Call] = []
+        self.socket_acks: list[dict[str, Any]] = []
+        self.names: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._rate_limited: dict[str, int] = {}
+        self._failures: dict[str, list[str]] = {}
+        self._ts = itertools.count(1)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fake-slack", daemon=True)
+        self._runner: web.AppRunner | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self.port = 0
+
+    # ---- lifecycle
+
+    def start(self) -> FakeSlack:
+        """Listen on a random port of 127.0.0.1."""
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        return self
+
+    def stop(self) -> None:
+        """Close every connection and the server."""
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    # ---- behaviour on demand
+
+    def rate_limit_once(self, method: str, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with 429 and Retry-After: 1."""
+        with self._lock:
+            self._rate_limited[method] = self._rate_limited.get(method, 0) + times
+
+    def fail_once(self, method: str, error: str) -> None:
+        """Answer the next call of `method` with `ok: false` and this error."""
+        with self._lock:
+            self._failures.setdefault(method, []).append(error)
+
+    # ---- what happened
+
+    def of(self, method: str, status: int | None = 200) -> list[Call]:
+        """The calls of one method (by default only those answered 200)."""
+        with self._lock:
+            return [c for c in self.calls if c.method == method and (status is None or c.status == status)]
+
+    def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Parameters of every chat.postMessage, optionally only those to one channel."""
+        calls = self.of("chat.postMessage")
+        return [c.params for c in calls if channel is None or c.params.get("channel") == channel]
+
+    def clear(self) -> None:
+        """Forget the calls recorded so far."""
+        with self._lock:
+            self.calls.clear()
+            self.socket_acks.clear()
+
+    def wait_for(
+        self, method: str, predicate: Callable[[Call], bool] = lambda _: True, count: int = 1,
+        timeout: float = 15.0,
+    ) -> list[Call]:
+        """Block until `count` calls of `method` match, and return them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [c for c in self.of(method) if predicate(c)]
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                seen = [(c.method, c.status) for c in self.calls]
+                raise AssertionError(f"waited {timeout}s for {count} x {method}; saw {found} among {seen}")
+            time.sleep(0.02)
+
+    async def await_for(
+        self, method: str, predicate: Callable[[Call], bool] = lambda _: True, count: int = 1,
+        within: float = 15.0,
+    ) -> list[Call]:
+        """`wait_for` without blocking the caller's event loop."""
+        return await asyncio.to_thread(self.wait_for, method, predicate, count, within)
+
+    # ---- Socket Mode
+
+    def socket_connected(self) -> bool:
+        return any(not ws.closed for ws in self._sockets)
+
+    def send_socket(self, payload: dict[str, Any], kind: str = "events_api") -> str:
+        """Push one Socket Mode envelope to every connected client; returns its envelope id."""
+        envelope_id = str(uuid.uuid4())
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": kind != "events_api", "retry_attempt": 0}
+
+        async def push() -> None:
+            for ws in self._sockets:
+                if not ws.closed:
+                    await ws.send_str(json.dumps(envelope))
+
+        asyncio.run_coroutine_threadsafe(push(), self._loop).result(5)
+        return envelope_id
+
+    # ---- server
+
+    async def _start(self) -> None:
+        app = web.Application(client_max_size=20 * 1024 * 1024)
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def _stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
+        with self._lock:
+            limited = self._rate_limited.get(method, 0)
+            if limited:
+                self._rate_limited[method] = limited - 1
+            failure = self._failures.get(method, []).pop(0) if self._failures.get(method) else None
+        if limited:
+            self._record(Call(method, params, 429, token))
+            limited_answer = {"ok": False, "error": "ratelimited"}
+            return web.json_response(limited_answer, status=429, headers={"Retry-After": "1"})
+        expected = self.app_token if method == "apps.connections.open" else self.token
+        if token != expected:
+            self._record(Call(method, params, 401, token))
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if failure is not None:
+            self._record(Call(method, params, 200, token, response={"ok": False, "error": failure}))
+            return web.json_response({"ok": False, "error": failure})
+        answer = {"ok": True, **self._answer(method, params)}
+        self._record(Call(method, params, 200, token, response=answer))
+        return web.json_response(answer)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"url": "https://test.slack.com/", "team": "Test", "user": "concierge",
+                    "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}
+        if method in ("chat.postMessage", "chat.update"):
+            channel = _dm_of(str(params.get("channel", "")))
+            ts = str(params.get("ts") or self._next_ts())
+            kept = ("text", "blocks", "thread_ts", "metadata")
+            shown: dict[str, Any] = {k: params[k] for k in kept if k in params}
+            message: dict[str, Any] = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts,
+                                       **shown}
+            return {"channel": channel, "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"message_ts": self._next_ts()}
+        if method == "users.info":
+            user = str(params.get("user"))
+            name = self.names.get(user, f"name-{user}")
+            return {"user": {"id": user, "name": user.lower(), "profile": {"display_name": name,
+                                                                           "real_name": f"Real {name}"}}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{uuid.uuid4().hex[:10].upper()}"
+            return {"file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            return {"files": [{"id": f.get("id"), "title": f.get("title")} for f in params.get("files", [])]}
+        if method == "conversations.open":
+            return {"channel": {"id": _dm_of(str(params.get("users", "")))}}
+        if method == "apps.connections.open":
+            return {"url": f"ws://127.0.0.1:{self.port}/socket"}
+        return {}
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self._record(Call("upload", {"file_id": request.match_info["file_id"]}, 200, body=body))
+        return web.Response(text=f"OK - {len(body)}")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1,
+                                      "debug_info": {"host": "fake"}, "connection_info": {"app_id": "A1"}}))
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                with self._lock:
+                    self.socket_acks.append(json.loads(message.data))
+        self._sockets.remove(ws)
+        return ws
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.method == "POST":
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        else:
+            params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+    for key in _JSON_FIELDS:
+        if isinstance(params.get(key), str):
+            with contextlib.suppress(ValueError):
+                params[key] = json.loads(params[key])
+    return params
+
+
+def _dm_of(channel: str) -> str:
+    # Posting to a user id lands in the DM with them, whose id Slack returns.
+    return f"D{channel[1:]}" if channel[:1] in ("U", "W") else channel
+
+
+# ---- what Slack sends
+
+
+def sign(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    """Headers Slack adds to a request: `v0=` HMAC-SHA256 of `v0:{timestamp}:{body}`."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def event_body(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+    """An Events API envelope around one event."""
+    return {"token": "legacy", "team_id": TEAM_ID, "api_app_id": "A1", "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:12].upper()}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+            "event": event}
+
+
+def dm(user: str, text: str, *, channel: str | None = None, event_id: str | None = None,
+       **extra: Any) -> dict[str, Any]:
+    """A customer's direct message to the bot."""
+    event = {"type": "message", "channel_type": "im", "user": user, "text": text,
+             "channel": channel or f"D{user[1:]}", "ts": f"{time.time():.6f}", "team": TEAM_ID, **extra}
+    return event_body(event, event_id)
+
+
+def mention(user: str, text: str, *, channel: str = "CSUPPORT", thread_ts: str | None = None,
+            event_id: str | None = None) -> dict[str, Any]:
+    """Someone mentioning the bot in a channel."""
+    event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER_ID}> {text}",
+             "channel": channel, "ts": f"{time.time():.6f}", "team": TEAM_ID}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event_body(event, event_id)
+
+
+def button_press(user: str, message: dict[str, Any], channel: str, value: str) -> dict[str, Any]:
+    """The `block_actions` payload for pressing the button with `value` on a posted message."""
+    elements = [e for b in message.get("blocks", []) if b.get("type") == "actions" for e in b["elements"]]
+    action = next(e for e in elements if e.get("value") == value)
+    return {"type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A1", "token": "legacy", "trigger_id": f"trig.{uuid.uuid4().hex[:8]}",
+            "team": {"id": TEAM_ID}, "channel": {"id": channel},
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel,
+                          "is_ephemeral": False},
+            "message": message, "response_url": "http://127.0.0.1:9/respond",
+            "actions": [{**action, "block_id": "b", "action_ts": f"{time.time():.6f}"}]}
+
+
+def interactive_form(payload: dict[str, Any]) -> str:
+    """Interactivity requests arrive form-encoded with the JSON in `payload`."""
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def command_form(user: str, text: str, command: str = "/concierge", channel: str | None = None) -> str:
+    """A slash command request body."""
+    return urlencode({"token": "legacy", "team_id": TEAM_ID, "channel_id": channel or f"D{user[1:]}",
+                      "user_id": user, "user_name": user.lower(), "command": command, "text": text,
+                      "response_url": "http://127.0.0.1:9/respond", "trigger_id": f"trig.{uuid.uuid4().hex}"})
+
+
+def signed_post(url: str, body: str, secret: str, *, form: bool = False, timestamp: int | None = None,
+                headers: dict[str, str] | None = None, timeout: float = 10.0) -> tuple[int, str]:
+    """POST a body to the bot the way Slack does (blocking); returns (status, response text)."""
+    content_type = "application/x-www-form-urlencoded" if form else "application/json"
+    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
+        "Content-Type": content_type, **sign(body, secret, timestamp), **(headers or {})})
+    try:
+        with _NO_PROXY.open(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
