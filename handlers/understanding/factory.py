@@ -1,0 +1,93 @@
+"""Build the configured Understander from a knowledge base, reusing the cached model of an unchanged KB."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from handlers.knowledge import KnowledgeBase
+from handlers.understanding.cache import cache_path, knowledge_hash, load_or_build
+from handlers.understanding.calibration import OOS
+from handlers.understanding.features import Featurizer, TfidfFeaturizer
+from handlers.understanding.model import IntentModel, train
+from handlers.understanding.types import Understander
+from handlers.understanding.understander import ModelUnderstander
+
+log = logging.getLogger(__name__)
+
+# Bump when features, classifier or calibration change, so old caches are not reused.
+ENGINE_VERSION = "1"
+ENGINES = ("default", "embeddings")
+
+# Used only when a knowledge base has a single intent and no out-of-scope examples: a classifier
+# needs a second class, and these keep that one intent from answering everything.
+GENERIC_OUT_OF_SCOPE = (
+    "what is the weather like today",
+    "tell me a joke",
+    "who won the game last night",
+    "play some music",
+    "what is the meaning of life",
+    "how tall is the eiffel tower",
+    "set an alarm for 7am",
+    "translate hello into french",
+)
+
+
+def make_featurizer(engine: str, model: str = "all-MiniLM-L6-v2") -> Featurizer:
+    """Return an unfitted featurizer for `engine`."""
+    if engine == "default":
+        return TfidfFeaturizer()
+    if engine == "embeddings":
+        from handlers.understanding.embeddings import EmbeddingFeaturizer
+
+        return EmbeddingFeaturizer(model, with_tfidf=True)
+    raise ValueError(f"unknown understanding engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def training_rows(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
+    """Return (texts, labels) from the KB's intent examples plus `oos` for out-of-scope examples."""
+    texts: list[str] = []
+    labels: list[str] = []
+    for intent in kb.intents:
+        texts.extend(intent.examples)
+        labels.extend([intent.name] * len(intent.examples))
+    oos = list(kb.out_of_scope_examples)
+    if len(set(labels)) + (1 if oos else 0) < 2:
+        oos = oos or list(GENERIC_OUT_OF_SCOPE)
+    texts.extend(oos)
+    labels.extend([OOS] * len(oos))
+    return texts, labels
+
+
+def train_for_kb(kb: KnowledgeBase, engine: str = "default", model: str = "all-MiniLM-L6-v2") -> IntentModel:
+    """Train and calibrate a model on the knowledge base (no cache)."""
+    texts, labels = training_rows(kb)
+    if not texts:
+        raise ValueError("the knowledge base has no intent examples to learn from")
+    started = time.perf_counter()
+    trained = train(make_featurizer(engine, model), texts, labels)
+    log.info(
+        "trained %s understanding on %d examples in %.1fs", engine, len(texts), time.perf_counter() - started
+    )
+    return trained
+
+
+def build_understander(
+    kb: KnowledgeBase,
+    *,
+    engine: str = "default",
+    cache_dir: Path,
+    model: str = "all-MiniLM-L6-v2",
+    oos_threshold: float | None = None,
+    close_call_margin: float = 0.12,
+) -> Understander:
+    """Return an Understander for `kb`, loaded from `cache_dir` or trained and cached there."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown understanding engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    key = f"{engine}|v{ENGINE_VERSION}|{model if engine != 'default' else ''}"
+    path = cache_path(Path(cache_dir), knowledge_hash(kb), key)
+    trained = load_or_build(path, lambda: train_for_kb(kb, engine, model))
+    return ModelUnderstander(
+        trained, close_call_margin=close_call_margin, threshold=oos_threshold, engine=engine
+    )
