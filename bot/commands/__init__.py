@@ -1,0 +1,1 @@
+"""What each `concierge` command does, one module per group of commands."""

@@ -1,0 +1,102 @@
+"""Build the running application from the config: database, knowledge, understanding, core, channels."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import OffsetClock
+from bot.config import Config
+from handlers.app import Concierge
+from handlers.knowledge import KnowledgeBase, demo_knowledge_path, load_knowledge
+from handlers.policy import Policy, Roles, SellingPolicy
+from handlers.replies import Templates
+from handlers.turn import Services
+from handlers.understanding.factory import build_understander
+from storage.database import create_engine, is_sqlite, session_factory, upgrade
+from storage.unit_of_work import SqlUnitOfWork, UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Database:
+    """An open database and the unit-of-work factory over it."""
+
+    engine: AsyncEngine
+    unit_of_work: UnitOfWorkFactory
+
+
+@dataclass
+class Runtime:
+    """Everything a channel needs: the core, its clock and its database."""
+
+    core: Concierge
+    clock: OffsetClock
+    database: Database
+    services: Services
+
+
+@asynccontextmanager
+async def open_database(config: Config) -> AsyncIterator[Database]:
+    """Open the configured database; the embedded SQLite default brings its own schema up to date."""
+    engine = create_engine(config.database.url.get_secret_value(), echo=config.database.echo)
+    try:
+        if is_sqlite(engine):
+            await upgrade(engine)
+        sessions = session_factory(engine)
+
+        def unit_of_work() -> UnitOfWork:
+            return SqlUnitOfWork(sessions)
+
+        yield Database(engine, unit_of_work)
+    finally:
+        await engine.dispose()
+
+
+def load_configured_knowledge(config: Config) -> KnowledgeBase:
+    """Load the configured knowledge base, or the demo one."""
+    return load_knowledge(config.knowledge.path or demo_knowledge_path())
+
+
+def build_services(config: Config) -> Services:
+    """Load the knowledge base, the understanding model (cached) and the templates."""
+    started = time.perf_counter()
+    knowledge = load_configured_knowledge(config)
+    understanding = config.understanding
+    understander = build_understander(
+        knowledge, engine=understanding.engine, cache_dir=understanding.cache_dir, model=understanding.model,
+        oos_threshold=understanding.oos_threshold, close_call_margin=understanding.close_call_margin,
+    )
+    log.info("knowledge and understanding ready in %.2fs", time.perf_counter() - started)
+    return Services(knowledge, understander, Templates(config.templates.override_dir), policy_from(config))
+
+
+def policy_from(config: Config) -> Policy:
+    """Translate the config's selling, roles, follow-up and privacy sections into the core's policy."""
+    selling = config.selling
+    return Policy(
+        selling=SellingPolicy(
+            max_offers_per_30d=selling.max_offers_per_30d,
+            decline_cooldown=timedelta(days=selling.decline_cooldown_days),
+            min_rating=selling.min_rating,
+        ),
+        roles=Roles(frozenset(config.roles.managers), frozenset(config.roles.agents), frozenset(config.roles.vip)),
+        followup_after=config.followup.delay,
+        redact_personal_data=config.privacy.redact,
+    )
+
+
+@asynccontextmanager
+async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
+    """Open the database and build the core over it."""
+    services = build_services(config)
+    clock = OffsetClock()
+    async with open_database(config) as database:
+        yield Runtime(Concierge(database.unit_of_work, services, clock), clock, database, services)

@@ -1,0 +1,149 @@
+"""The core's entry point: one inbound in, the replies out, everything recorded in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from handlers import commands
+from handlers.events import classify, is_customer_command
+from handlers.flow import Event, EventType, use_case_for
+from handlers.followups import fire_due
+from handlers.messages import Inbound, Reply
+from handlers.redaction import redact
+from handlers.turn import Services, Turn
+from storage.models import Conversation, Customer, Message
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_ANSWER_EVENTS = {EventType.OFFER_ANSWER, EventType.FOLLOWUP_ANSWER, EventType.STALE_BUTTON, EventType.PERSON,
+                  EventType.FORGET}
+Clock = Callable[[], datetime]
+
+
+class Concierge:
+    """Handle what users do and fire due follow-ups; adapters deliver the replies."""
+
+    def __init__(self, unit_of_work: UnitOfWorkFactory, services: Services, clock: Clock) -> None:
+        self.unit_of_work = unit_of_work
+        self.services = services
+        self.clock = clock
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Run one inbound through the state table and return the replies (none for a duplicate event)."""
+        inbound = self._clean(inbound)
+        now = self.clock()
+        if inbound.command and not is_customer_command(inbound.command):
+            return await commands.run(inbound, self.unit_of_work, self.services, now)
+        async with self.unit_of_work() as uow:
+            if inbound.event_id and not await uow.events.claim(f"{inbound.platform}:{inbound.event_id}", now):
+                log.info("dropped duplicate %s event", inbound.platform)
+                return []
+            if not inbound.text.strip() and inbound.button_id is None and inbound.command is None:
+                await uow.commit()
+                return []
+            turn = await self._turn(uow, inbound, now)
+            event = await classify(inbound, turn.conversation, turn.customer, uow, now)
+            await self._settle_conversation(turn, event)
+            await use_case_for(turn.conversation.state, event)(turn, event)
+            await self._record(turn)
+            await uow.commit()
+            return turn.replies
+
+    async def fire_due_followups(self) -> list[Reply]:
+        """Send every follow-up that is due now (each claimed by one process only)."""
+        async with self.unit_of_work() as uow:
+            replies = await fire_due(uow, self.services, self.clock())
+            await uow.commit()
+            return replies
+
+    def _clean(self, inbound: Inbound) -> Inbound:
+        """Drop control characters and cap the stored length; the customer's words are otherwise kept."""
+        text = _CONTROL.sub("", inbound.text).strip()[: self.services.policy.max_stored_chars]
+        return replace(inbound, text=text, received_at=inbound.received_at or self.clock())
+
+    async def _turn(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Turn:
+        customer = await uow.customers.by_key(inbound.user_key)
+        if customer is None:
+            customer = await uow.customers.add(Customer(
+                key=inbound.user_key, display_name=inbound.display_name, opted_out=False,
+                vip=inbound.user_key in self.services.policy.roles.vip, created_at=now, last_seen_at=now,
+            ))
+        customer.last_seen_at = now
+        if inbound.display_name:
+            customer.display_name = inbound.display_name
+        conversation = await uow.conversations.open_for(customer.id)
+        if conversation and now - conversation.last_message_at > self.services.policy.idle_close_after:
+            conversation.closed_at, conversation.close_reason = now, "idle"
+            conversation = None
+        if conversation is None and inbound.button_id is not None:
+            conversation = await uow.conversations.latest_for(customer.id)
+        turn = Turn(uow, self.services, customer, conversation or _unsaved(customer, now), now, inbound)
+        return turn
+
+    async def _settle_conversation(self, turn: Turn, event: Event) -> None:
+        """Use the conversation the event belongs to, opening a new one for a new request."""
+        conversation, inbound = turn.conversation, turn.inbound
+        assert inbound is not None
+        if conversation.id is None or (conversation.closed_at is not None and event.type not in _ANSWER_EVENTS):
+            conversation = await self._answering_conversation(turn, event) or _unsaved(turn.customer, turn.now)
+            if conversation.id is None:
+                await turn.uow.conversations.add(conversation)
+        if event.type == EventType.PERSON and conversation.closed_at is not None:
+            conversation.closed_at, conversation.close_reason = None, None
+        conversation.last_message_at = turn.now
+        conversation.channel_id = inbound.channel_id or conversation.channel_id
+        conversation.thread_id = inbound.thread_id if inbound.channel_id else conversation.thread_id
+        turn.conversation = conversation
+        if inbound.text and inbound.button_id is None and inbound.command is None:
+            understood = self.services.understander.understand(
+                inbound.text[: self.services.policy.max_understood_chars],
+                failed_attempts=conversation.failed_attempts,
+            )
+            turn.understanding = understood
+            conversation.frustrated = conversation.frustrated or understood.feeling.frustrated
+        await turn.uow.conversations.add_message(Message(
+            conversation_id=conversation.id, direction="in", kind=None, text=self._stored(inbound),
+            buttons=None, author=None, created_at=turn.now,
+        ))
+
+    async def _answering_conversation(self, turn: Turn, event: Event) -> Conversation | None:
+        """Return the earlier conversation an answer to an offer or follow-up belongs to."""
+        if event.type == EventType.OFFER_ANSWER and event.record_id is not None:
+            offer = await turn.uow.offers.get(event.record_id)
+            if offer is not None and offer.customer_id == turn.customer.id:
+                return await turn.uow.conversations.get(offer.conversation_id)
+        if event.type == EventType.FOLLOWUP_ANSWER and event.record_id is not None:
+            followup = await turn.uow.followups.get(event.record_id)
+            if followup is not None and followup.customer_id == turn.customer.id:
+                return await turn.uow.conversations.get(followup.conversation_id)
+        return None
+
+    def _stored(self, inbound: Inbound) -> str:
+        if inbound.button_id is not None:
+            return f"[pressed {inbound.button_id[:200]}]"
+        if inbound.command:
+            return f"/{inbound.command} {' '.join(inbound.args)}".strip()
+        return redact(inbound.text) if self.services.policy.redact_personal_data else inbound.text
+
+    async def _record(self, turn: Turn) -> None:
+        if turn.forget_customer:
+            await turn.uow.privacy.erase(turn.customer)
+            return
+        for reply in turn.replies:
+            await turn.uow.conversations.add_message(Message(
+                conversation_id=turn.conversation.id, direction="out", kind=str(reply.kind), text=reply.text,
+                buttons=[{"id": b.id, "label": b.label} for b in reply.buttons] or None, author=None,
+                created_at=turn.now,
+            ))
+
+
+def _unsaved(customer: Customer, now: datetime) -> Conversation:
+    return Conversation(
+        customer_id=customer.id, state="idle", context={}, failed_attempts=0, frustrated=False,
+        opened_at=now, last_message_at=now, closed_at=None,
+    )

@@ -1,0 +1,39 @@
+"""Chat commands that are not about the speaker's own conversation: help, stats, the agent desk."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers import stats
+from handlers.messages import Inbound, Kind, Reply
+from handlers.turn import Services
+from storage.unit_of_work import UnitOfWorkFactory
+
+
+async def run(inbound: Inbound, unit_of_work: UnitOfWorkFactory, services: Services, now: datetime) -> list[Reply]:
+    """Run a command for whoever sent it, checking their role on every call."""
+    command = (inbound.command or "").lower()
+    roles = services.policy.roles
+    templates = services.templates
+    if command == "help":
+        text = templates.render("help", is_manager=roles.is_manager(inbound.user_key),
+                                is_agent=roles.is_agent(inbound.user_key))
+        return [_reply(inbound, Kind.NOTICE, text, ephemeral=True)]
+    if command == "stats":
+        if not roles.is_manager(inbound.user_key):
+            refusal = templates.render("not_allowed", command="stats", role="managers")
+            return [_reply(inbound, Kind.NOTICE, refusal, ephemeral=True)]
+        period = inbound.args[0] if inbound.args else "7d"
+        try:
+            async with unit_of_work() as uow:
+                figures = await stats.compute(uow, period, now, services.policy.selling.min_rating)
+        except stats.PeriodError as error:
+            return [_reply(inbound, Kind.NOTICE, str(error), ephemeral=True)]
+        return [_reply(inbound, Kind.STATS, stats.as_text(figures))]
+    text = templates.render("unknown_command", command=command[:50])
+    return [_reply(inbound, Kind.NOTICE, text, ephemeral=True)]
+
+
+def _reply(inbound: Inbound, kind: Kind, text: str, *, ephemeral: bool = False) -> Reply:
+    return Reply(inbound.platform, inbound.user_id, kind, text, channel_id=inbound.channel_id,
+                 thread_id=inbound.thread_id, ephemeral=ephemeral)

@@ -1,0 +1,71 @@
+"""Every customer-facing sentence, rendered from Jinja2 templates in the sandbox.
+
+Templates live in `prompts/templates/`; an operator overrides any of them by putting a file of the same
+name in their own folder. Customer text only ever enters a template as a variable, never as template
+source, so `{{ 7*7 }}` typed by a customer stays those characters. Platform markup (Slack's `<!channel>`,
+Discord's `@everyone`) is neutralised by each adapter, which knows its platform's syntax.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from handlers.understanding import Mood
+
+log = logging.getLogger(__name__)
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "prompts" / "templates"
+
+
+class Templates:
+    """Render named templates, empathy openers and button labels."""
+
+    def __init__(self, override_dir: Path | None = None, *, seed: int | None = None) -> None:
+        folders = [str(override_dir)] if override_dir else []
+        folders.append(str(DEFAULT_TEMPLATES))
+        loader = ChoiceLoader([FileSystemLoader(folder) for folder in folders])
+        common: dict[str, Any] = {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": False}
+        self._env = SandboxedEnvironment(loader=loader, undefined=StrictUndefined, **common)
+        self._operator_env = SandboxedEnvironment(**common)
+        self._folders = [Path(folder) for folder in folders]
+        self._openers: dict[str, list[str]] = self._read_toml("openers.toml")
+        self._labels: dict[str, str] = self._read_toml("buttons.toml")
+        # Variety, not security: which wording of an opener comes next.
+        self._random = random.Random(seed)  # noqa: S311
+
+    def render(self, template: str, /, **variables: Any) -> str:
+        """Render `template`.j2 with the variables; the result is stripped of surrounding blank space."""
+        return self._env.get_template(f"{template}.j2").render(**variables).strip()
+
+    def render_operator_text(self, source: str, **variables: Any) -> str:
+        """Render text an operator wrote (a knowledge-base answer); on a template error deliver it as written."""
+        try:
+            return self._operator_env.from_string(source).render(**variables).strip()
+        except TemplateError:
+            log.warning("an answer in the knowledge base is not a valid template; sent as written")
+            return source.strip()
+
+    def opener(self, mood: Mood, topic: str, *, avoid: str | None) -> str:
+        """Pick an opener for the mood that differs from `avoid` (the one this customer got last)."""
+        variants = self._openers.get(mood) or self._openers["neutral"]
+        rendered = [self._env.from_string(source).render(topic=topic).strip() for source in variants]
+        fresh = [text for text in rendered if text != avoid] or rendered
+        return self._random.choice(fresh)
+
+    def label(self, button: str, /, **variables: Any) -> str:
+        """Return the label of a button, by name."""
+        return self._env.from_string(self._labels[button]).render(**variables).strip()
+
+    def _read_toml(self, filename: str) -> dict[str, Any]:
+        for folder in self._folders:
+            path = folder / filename
+            if path.exists():
+                with path.open("rb") as handle:
+                    return tomllib.load(handle)
+        raise FileNotFoundError(f"no {filename} in {', '.join(map(str, self._folders))}")

@@ -1,0 +1,208 @@
+"""Repositories: the queries the core needs, one class per kind of record, over an AsyncSession.
+
+Repositories add and read; they never commit. `add` flushes so the new row has its id at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Base,
+    ClarifyChoice,
+    Conversation,
+    Customer,
+    Feedback,
+    FollowUp,
+    Handoff,
+    Message,
+    Need,
+    Offer,
+    ProcessedEvent,
+    Rating,
+    ReferralCode,
+    ReferralRedemption,
+)
+
+Row = TypeVar("Row", bound=Base)
+
+
+class SqlRepository(Generic[Row]):
+    """Add and fetch one kind of record by primary key."""
+
+    model: type[Row]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: Row) -> Row:
+        """Stage a new row and flush it so it gets its id."""
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def get(self, key: object) -> Row | None:
+        """Fetch one row by primary key."""
+        return await self.session.get(self.model, key)
+
+
+class CustomerRepository(SqlRepository[Customer]):
+    model = Customer
+
+    async def by_key(self, key: str) -> Customer | None:
+        """Fetch a customer by platform-qualified key ("slack:U123")."""
+        return await self.session.scalar(select(Customer).where(Customer.key == key))
+
+
+class ConversationRepository(SqlRepository[Conversation]):
+    model = Conversation
+
+    async def open_for(self, customer_id: int, *, lock: bool = False) -> Conversation | None:
+        """Fetch the customer's open conversation; with `lock`, hold its row until commit."""
+        query = select(Conversation).where(
+            Conversation.customer_id == customer_id, Conversation.closed_at.is_(None)
+        ).order_by(Conversation.id.desc()).limit(1)
+        if lock:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def latest_for(self, customer_id: int) -> Conversation | None:
+        """Fetch the customer's most recent conversation, open or closed."""
+        query = select(Conversation).where(Conversation.customer_id == customer_id)
+        return await self.session.scalar(query.order_by(Conversation.id.desc()).limit(1))
+
+    async def add_message(self, message: Message) -> Message:
+        """Record one inbound or outbound message."""
+        self.session.add(message)
+        await self.session.flush()
+        return message
+
+    async def recent_messages(self, conversation_id: int, limit: int = 10) -> Sequence[Message]:
+        """Return the last `limit` messages of a conversation, oldest first."""
+        query = select(Message).where(Message.conversation_id == conversation_id)
+        rows = (await self.session.scalars(query.order_by(Message.id.desc()).limit(limit))).all()
+        return list(reversed(rows))
+
+
+class NeedRepository(SqlRepository[Need]):
+    model = Need
+
+    async def open_for(self, customer_id: int) -> Sequence[Need]:
+        """Return the customer's needs still open, oldest first."""
+        query = select(Need).where(Need.customer_id == customer_id, Need.status == "open")
+        return (await self.session.scalars(query.order_by(Need.id))).all()
+
+    async def for_customer(self, customer_id: int) -> Sequence[Need]:
+        """Return every need on the customer's record, oldest first."""
+        query = select(Need).where(Need.customer_id == customer_id)
+        return (await self.session.scalars(query.order_by(Need.id))).all()
+
+
+class FeedbackRepository(SqlRepository[Rating]):
+    model = Rating
+
+    async def add_feedback(self, feedback: Feedback) -> Feedback:
+        """Record what a customer said went wrong."""
+        self.session.add(feedback)
+        await self.session.flush()
+        return feedback
+
+    async def add_choice(self, choice: ClarifyChoice) -> ClarifyChoice:
+        """Record a customer's answer to a clarifying question."""
+        self.session.add(choice)
+        await self.session.flush()
+        return choice
+
+    async def rating_for(self, conversation_id: int) -> Rating | None:
+        """Return the conversation's rating, if given."""
+        return await self.session.scalar(select(Rating).where(Rating.conversation_id == conversation_id))
+
+
+class OfferRepository(SqlRepository[Offer]):
+    model = Offer
+
+    async def since(self, customer_id: int, since: datetime) -> Sequence[Offer]:
+        """Return the customer's offers made at or after `since`, newest first."""
+        query = select(Offer).where(Offer.customer_id == customer_id, Offer.created_at >= since)
+        return (await self.session.scalars(query.order_by(Offer.id.desc()))).all()
+
+
+class ReferralRepository(SqlRepository[ReferralCode]):
+    model = ReferralCode
+
+    async def code_of(self, customer_id: int) -> ReferralCode | None:
+        """Return the customer's personal referral code, if they have one."""
+        return await self.session.scalar(select(ReferralCode).where(ReferralCode.customer_id == customer_id))
+
+    async def redemption_by(self, referred_id: int) -> ReferralRedemption | None:
+        """Return how this customer was referred, if they were."""
+        query = select(ReferralRedemption).where(ReferralRedemption.referred_id == referred_id)
+        return await self.session.scalar(query)
+
+    async def add_redemption(self, redemption: ReferralRedemption) -> ReferralRedemption:
+        """Link a new customer to the customer whose code they brought."""
+        self.session.add(redemption)
+        await self.session.flush()
+        return redemption
+
+
+class FollowUpRepository(SqlRepository[FollowUp]):
+    model = FollowUp
+
+    async def claim_due(self, now: datetime, limit: int = 100) -> Sequence[FollowUp]:
+        """Lock and return due follow-ups that no other process has claimed (SKIP LOCKED)."""
+        query = (
+            select(FollowUp)
+            .where(FollowUp.status == "scheduled", FollowUp.due_at <= now)
+            .order_by(FollowUp.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def for_customer(self, customer_id: int, status: str) -> Sequence[FollowUp]:
+        """Return the customer's follow-ups in one status, oldest first."""
+        query = select(FollowUp).where(FollowUp.customer_id == customer_id, FollowUp.status == status)
+        return (await self.session.scalars(query.order_by(FollowUp.id))).all()
+
+
+class HandoffRepository(SqlRepository[Handoff]):
+    model = Handoff
+
+    async def active_for(self, conversation_id: int) -> Handoff | None:
+        """Return the conversation's queued or claimed handoff."""
+        query = select(Handoff).where(
+            Handoff.conversation_id == conversation_id, Handoff.status.in_(("queued", "claimed"))
+        )
+        return await self.session.scalar(query.order_by(Handoff.id.desc()).limit(1))
+
+    async def queue(self) -> Sequence[Handoff]:
+        """Return queued tickets, most urgent first, then longest waiting."""
+        query = select(Handoff).where(Handoff.status == "queued")
+        return (await self.session.scalars(query.order_by(Handoff.priority.desc(), Handoff.created_at))).all()
+
+
+class EventRepository:
+    """Remember platform delivery ids so a retried or replayed event is handled once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, event_key: str, now: datetime) -> bool:
+        """Record the event id; return False if it was already recorded (by any process)."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(ProcessedEvent(event_key=event_key, created_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    async def forget_before(self, cutoff: datetime) -> None:
+        """Drop ids older than any platform retries, to keep the table small."""
+        await self.session.execute(delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff))
