@@ -57,8 +57,8 @@ def test_stats_figures_are_fields() -> None:
     text = "Last 7 days\nConversations: 12\nCSAT average: 4.6\n\nTop needs\n- battery <dead>"
     rendered = render(_reply(text, kind=Kind.STATS))
     kinds = [b["type"] for b in rendered.blocks]
-    assert kinds == ["section", "section", "section"]
-    assert rendered.blocks[0]["text"]["text"] == "Last 7 days"
+    assert kinds == ["header", "section", "section"]
+    assert rendered.blocks[0]["text"] == {"type": "plain_text", "text": "Last 7 days", "emoji": True}
     assert rendered.blocks[1]["fields"] == [{"type": "mrkdwn", "text": "*Conversations*\n12"},
                                             {"type": "mrkdwn", "text": "*CSAT average*\n4.6"}]
     assert rendered.blocks[2]["text"]["text"] == "Top needs\n- battery &lt;dead&gt;"

@@ -105,20 +105,25 @@ class SlackChannel:
                 thread_ts=reply.thread_id,
             )
             if reply.attachments:
-                log.warning("ephemeral reply for conversation %s cannot carry files; %d not sent",
-                            reply.conversation_id, len(reply.attachments))
+                # Files cannot be ephemeral; the user's DM is the private place for them.
+                opened = await self.client.conversations_open(users=reply.to)
+                await self._upload(reply, str(opened["channel"]["id"]), None)
             return
         posted = await self._post(reply, rendered.text, blocks, rendered.metadata)
         if reply.attachments:
-            await self.client.files_upload_v2(
-                # The posted message's channel is the DM's id even when we posted to a user id.
-                channel=posted["channel"],
-                thread_ts=posted.get("thread_ts"),
-                file_uploads=[
-                    {"content": item.content, "filename": item.filename, "title": item.filename}
-                    for item in reply.attachments
-                ],
-            )
+            # The posted message's channel is the DM's id even when we posted to a user id.
+            await self._upload(reply, posted["channel"], posted.get("thread_ts"))
+
+    async def _upload(self, reply: Reply, channel: str, thread_ts: str | None) -> None:
+        """Upload the reply's files (getUploadURLExternal, POST, completeUploadExternal)."""
+        await self.client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            file_uploads=[
+                {"content": item.content, "filename": item.filename, "title": item.filename}
+                for item in reply.attachments
+            ],
+        )
 
     async def _post(
         self, reply: Reply, text: str, blocks: list[dict[str, Any]] | None, metadata: dict[str, Any]

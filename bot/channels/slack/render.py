@@ -15,6 +15,7 @@ TEXT_LIMIT = 39000  # chat.postMessage truncates `text` at 40,000
 BUTTON_LABEL_LIMIT = 75
 BUTTONS_PER_BLOCK = 25
 FIELDS_PER_SECTION = 10
+HEADER_LIMIT = 150
 METADATA_EVENT = "concierge_reply"
 _FIGURE = re.compile(r"^\s*([^:\n]{1,48}):\s+(\S.*)$")
 
@@ -129,7 +130,12 @@ def _figure_blocks(text: str) -> list[dict[str, Any]]:
             blocks.extend(_section(chunk) for chunk in split_for_sections("\n".join(prose).strip("\n")))
         prose.clear()
 
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    title = lines[0].strip()
+    if title and not _FIGURE.match(lines[0]) and len(title) <= HEADER_LIMIT:
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}})
+        lines = lines[1:]
+    for line in lines:
         match = _FIGURE.match(line)
         if match:
             flush_prose()

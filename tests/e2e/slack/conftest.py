@@ -20,3 +20,9 @@ from tests.fakes.slack_api import FakeSlack  # noqa: E402
 def fake_slack() -> Iterator[FakeSlack]:
     with FakeSlack() as fake:
         yield fake
+
+
+@pytest.fixture(scope="session")
+def understanding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One model cache for every bot process of the session, so only the first start trains."""
+    return tmp_path_factory.mktemp("understanding-cache")

@@ -196,6 +196,15 @@ async def test_stats_reply_posts_figures_and_uploads_the_chart(
     assert complete.params["files"][0]["id"] == url_call.response["file_id"]
 
 
+async def test_files_of_an_ephemeral_reply_go_to_the_dm(running: Running, fake_slack: FakeSlack) -> None:
+    await running.channel.deliver(Reply("slack", "UCUST", Kind.NOTICE, "Your data", channel_id="CGENERAL",
+                                        ephemeral=True, attachments=(Attachment("my-data.json", b"{}"),)))
+    [ephemeral] = fake_slack.of("chat.postEphemeral")
+    assert ephemeral.params["channel"] == "CGENERAL"
+    [complete] = fake_slack.of("files.completeUploadExternal")
+    assert complete.params["channel_id"] == "DCUST"
+
+
 async def test_rate_limited_post_is_retried(running: Running, fake_slack: FakeSlack) -> None:
     fake_slack.rate_limit_once("chat.postMessage")
     await running.post(json.dumps(dm("UCUST", "hello")))
