@@ -1,0 +1,1 @@
+"""Test support: database fixtures and a driver that talks to the core like a user."""
