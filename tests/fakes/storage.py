@@ -1,0 +1,168 @@
+"""In-memory repositories and unit of work with the same methods the core calls, for fast engine tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Generic, Self, TypeVar
+
+from storage.models import (
+    ClarifyChoice,
+    Conversation,
+    Customer,
+    Feedback,
+    FollowUp,
+    Handoff,
+    Message,
+    Need,
+    Offer,
+    Rating,
+    ReferralCode,
+    ReferralRedemption,
+)
+
+Row = TypeVar("Row")
+
+
+class FakeRepository(Generic[Row]):
+    """Rows in a list; `add` gives each an id like a database would."""
+
+    key = "id"
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+
+    async def add(self, row: Row) -> Row:
+        if getattr(row, self.key, None) is None:
+            setattr(row, self.key, len(self.rows) + 1)
+        self.rows.append(row)
+        return row
+
+    async def get(self, key: object) -> Row | None:
+        return next((row for row in self.rows if getattr(row, self.key) == key), None)
+
+
+class FakeCustomers(FakeRepository[Customer]):
+    async def by_key(self, key: str) -> Customer | None:
+        return next((c for c in self.rows if c.key == key), None)
+
+
+class FakeConversations(FakeRepository[Conversation]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[Message] = []
+
+    async def open_for(self, customer_id: int, *, lock: bool = False) -> Conversation | None:
+        found = [c for c in self.rows if c.customer_id == customer_id and c.closed_at is None]
+        return found[-1] if found else None
+
+    async def latest_for(self, customer_id: int) -> Conversation | None:
+        found = [c for c in self.rows if c.customer_id == customer_id]
+        return found[-1] if found else None
+
+    async def add_message(self, message: Message) -> Message:
+        self.messages.append(message)
+        return message
+
+
+class FakeNeeds(FakeRepository[Need]):
+    async def open_for(self, customer_id: int) -> Sequence[Need]:
+        return [n for n in self.rows if n.customer_id == customer_id and n.status == "open"]
+
+    async def for_customer(self, customer_id: int) -> Sequence[Need]:
+        return [n for n in self.rows if n.customer_id == customer_id]
+
+
+class FakeFeedback(FakeRepository[Rating]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.feedback: list[Feedback] = []
+        self.choices: list[ClarifyChoice] = []
+
+    async def add_feedback(self, feedback: Feedback) -> Feedback:
+        self.feedback.append(feedback)
+        return feedback
+
+    async def add_choice(self, choice: ClarifyChoice) -> ClarifyChoice:
+        self.choices.append(choice)
+        return choice
+
+    async def rating_for(self, conversation_id: int) -> Rating | None:
+        return next((r for r in self.rows if r.conversation_id == conversation_id), None)
+
+
+class FakeOffers(FakeRepository[Offer]):
+    async def since(self, customer_id: int, since: datetime) -> Sequence[Offer]:
+        found = [o for o in self.rows if o.customer_id == customer_id and o.created_at >= since]
+        return sorted(found, key=lambda o: o.id, reverse=True)
+
+
+class FakeReferrals(FakeRepository[ReferralCode]):
+    key = "code"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.redemptions: list[ReferralRedemption] = []
+
+    async def code_of(self, customer_id: int) -> ReferralCode | None:
+        return next((c for c in self.rows if c.customer_id == customer_id), None)
+
+    async def redemption_by(self, referred_id: int) -> ReferralRedemption | None:
+        return next((r for r in self.redemptions if r.referred_id == referred_id), None)
+
+    async def add_redemption(self, redemption: ReferralRedemption) -> ReferralRedemption:
+        self.redemptions.append(redemption)
+        return redemption
+
+
+class FakeFollowUps(FakeRepository[FollowUp]):
+    async def claim_due(self, now: datetime, limit: int = 100) -> Sequence[FollowUp]:
+        return [f for f in self.rows if f.status == "scheduled" and f.due_at <= now][:limit]
+
+    async def for_customer(self, customer_id: int, status: str) -> Sequence[FollowUp]:
+        return [f for f in self.rows if f.customer_id == customer_id and f.status == status]
+
+
+class FakeHandoffs(FakeRepository[Handoff]):
+    async def active_for(self, conversation_id: int) -> Handoff | None:
+        return next((h for h in self.rows if h.conversation_id == conversation_id
+                     and h.status in ("queued", "claimed")), None)
+
+
+class FakeEvents:
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    async def claim(self, event_key: str, now: datetime) -> bool:
+        if event_key in self.seen:
+            return False
+        self.seen.add(event_key)
+        return True
+
+
+class FakeUnitOfWork:
+    """Every repository in memory; `committed` counts commits so tests can see only the unit commits."""
+
+    def __init__(self) -> None:
+        self.customers = FakeCustomers()
+        self.conversations = FakeConversations()
+        self.needs = FakeNeeds()
+        self.feedback = FakeFeedback()
+        self.offers = FakeOffers()
+        self.referrals = FakeReferrals()
+        self.followups = FakeFollowUps()
+        self.handoffs = FakeHandoffs()
+        self.events = FakeEvents()
+        self.committed = 0
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.committed += 1
+
+    async def rollback(self) -> None:
+        return None
