@@ -103,7 +103,7 @@ async def ask_for_detail(turn: Turn, event: Event) -> None:
     need = await _context_need(turn)
     conversation_id = turn.conversation.id
     buttons = (turn.button("person", conversation_id, "yes", turn.templates.label("person")),)
-    turn.say(Kind.CLARIFY, turn.render("clarify_more", opener=turn.opener(mood="worried")), buttons)
+    turn.say(Kind.CLARIFY, turn.render("clarify_more", opener=turn.opener()), buttons)
     tried = turn.conversation.context.get("tried", [])
     turn.enter("await_detail", need_id=need.id if need else None, tried=tried)
 

@@ -45,7 +45,10 @@ class Turn:
 
     @property
     def mood(self) -> Mood:
-        return self.understanding.feeling.mood if self.understanding else "neutral"
+        """How the customer sounds now; a press of a button carries no words, so frustration carries over."""
+        if self.understanding is not None and self.understanding.feeling.mood != "neutral":
+            return self.understanding.feeling.mood
+        return "frustrated" if self.conversation.frustrated else "neutral"
 
     @property
     def templates(self) -> Templates:

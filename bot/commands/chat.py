@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.channels.console import ConsoleChannel
+from pydantic import SecretStr
+
 from bot.config import Config
 from bot.hub import Hub
 from bot.wiring import Runtime, open_runtime
@@ -46,7 +48,7 @@ def demo(args: argparse.Namespace, config: Config) -> int:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
         roles = config.roles.model_copy(update={"managers": ("console:manager",), "agents": ("console:agent",)})
         demo_config = config.model_copy(update={
-            "database": config.database.model_copy(update={"url": url}), "roles": roles,
+            "database": config.database.model_copy(update={"url": SecretStr(url)}), "roles": roles,
         })
         echo = _EchoingInput(DEMO_SCRIPT, show=not args.json)
         asyncio.run(_converse(demo_config, "ana", json_lines=args.json, stdin=echo))
