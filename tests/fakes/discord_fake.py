@@ -109,6 +109,8 @@ class FakeDiscord:
         self._dm_users: dict[int, int] = {}  # DM channel id -> user id
         self.interactions: dict[int, dict[str, Any]] = {}  # id -> INTERACTION_CREATE payload
         self.interaction_users: dict[int, int] = {}
+        # (method, path regex, status): the next matching REST call fails once with that status.
+        self.failures: list[tuple[str, str, int]] = []
         self._conns: list[_Conn] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -337,6 +339,7 @@ class FakeDiscord:
             await conn.ws.send_json({"op": 11, "d": None, "s": None, "t": None})
         elif op == 2:
             self.identifies.append(data)
+            await self._notify()
             shard = data.get("shard") or [0, 1]
             conn.shard = (int(shard[0]), int(shard[1]))
             await self._send(
@@ -386,6 +389,10 @@ class FakeDiscord:
     async def wait_connected(self, count: int = 1, within: float = 30.0) -> None:
         """Wait until `count` gateway sessions have identified (or resumed)."""
         await self._wait(lambda: len([c for c in self._conns if c.identified]) >= count or None, within)
+
+    async def wait_identified(self, count: int, within: float = 30.0) -> None:
+        """Wait until `count` IDENTIFY payloads have arrived in total."""
+        await self._wait(lambda: len(self.identifies) >= count or None, within)
 
     async def dispatch(self, event: str, data: dict[str, Any], guild_id: int | None = None) -> None:
         """Send a dispatch to the session(s) of the shard that owns `guild_id` (shard 0 for DMs)."""
@@ -515,9 +522,7 @@ class FakeDiscord:
         """Wait for a REST call whose path matches `pattern` (a regex), among calls from index `after`."""
         regex = re.compile(pattern)
         return await self._wait(
-            lambda: next(
-                (c for c in self.calls[after:] if c.method == method and regex.search(c.path)), None
-            ),
+            lambda: next((c for c in self.calls[after:] if c.method == method and regex.search(c.path)), None),
             within,
         )
 
@@ -548,6 +553,11 @@ class FakeDiscord:
         body, files = await _read_body(request)
         call = RestCall(request.method, path, dict(request.query), body, files)
         self.calls.append(call)
+        for index, (method, pattern, status) in enumerate(self.failures):
+            if method == call.method and re.search(pattern, path):
+                del self.failures[index]
+                await self._notify()
+                return _json({"message": "Missing Access (fake)", "code": 50001}, status=status)
         try:
             response = await self._route(call)
         finally:
@@ -641,9 +651,7 @@ class FakeDiscord:
             user_id = self.interaction_users.get(interaction_id)
         else:
             user_id = self._dm_users.get(channel_id)
-        self.posted.append(
-            Posted(via, channel_id, message, dict(call.body or {}), call.files, interaction_id, user_id)
-        )
+        self.posted.append(Posted(via, channel_id, message, dict(call.body or {}), call.files, interaction_id, user_id))
 
     def _edit(self, message_id: int, body: dict[str, Any]) -> dict[str, Any]:
         message = self.messages.get(message_id) or {"id": str(message_id), "channel_id": "0", "content": ""}
@@ -732,9 +740,7 @@ async def _read_body(request: web.Request) -> tuple[Any, list[tuple[str, bytes]]
 
 def _json(data: Any, status: int = 200) -> web.Response:
     # discord.py parses a body only when content-type is exactly application/json, no charset.
-    return web.Response(
-        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
-    )
+    return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
 
 
 def _now() -> str:

@@ -70,11 +70,11 @@ class DiscordChannel:
     def build_client(self) -> ConciergeClient:
         """Return a new discord.py client wired to this channel (sharded when shards are given)."""
         options = client_options(self.settings.message_content_intent)
+        # Concierge never joins voice, so the missing voice libraries need no warning at every start.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         client: ConciergeClient
         if self.shard_ids is not None or self.shard_count is not None:
-            client = ShardedConciergeClient(
-                self, shard_ids=self.shard_ids, shard_count=self.shard_count, **options
-            )
+            client = ShardedConciergeClient(self, shard_ids=self.shard_ids, shard_count=self.shard_count, **options)
         else:
             client = ConciergeClient(self, **options)
         pin_bot_gateway(client.http, self.settings.gateway_url)
@@ -122,9 +122,7 @@ class DiscordChannel:
         async with self.pending.hold(interaction, command=False):
             await self._receive(inbound_from_button(interaction, button_id))
 
-    async def on_command(
-        self, interaction: discord.Interaction[Any], command: str, args: tuple[str, ...]
-    ) -> None:
+    async def on_command(self, interaction: discord.Interaction[Any], command: str, args: tuple[str, ...]) -> None:
         """Hand a slash command to the core; its replies answer the interaction."""
         async with self.pending.hold(interaction, command=True):
             await self._receive(inbound_from_command(interaction, command, args))
@@ -142,9 +140,7 @@ class DiscordChannel:
     async def deliver(self, reply: Reply) -> None:
         """Send a reply: as the user's pending interaction's answer, to its channel, or by DM."""
         if self._client is None:
-            raise DeliveryError(
-                f"discord is not connected; reply for conversation {reply.conversation_id} not sent"
-            )
+            raise DeliveryError(f"discord is not connected; reply for conversation {reply.conversation_id} not sent")
         if dropped_buttons(reply):
             log.warning(
                 "conversation %s: %d button(s) Discord cannot carry were left off",

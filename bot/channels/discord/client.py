@@ -22,9 +22,7 @@ class EventSink(PressHandler, Protocol):
 
     async def on_message(self, message: discord.Message) -> None: ...
 
-    async def on_command(
-        self, interaction: discord.Interaction[Any], command: str, args: tuple[str, ...]
-    ) -> None: ...
+    async def on_command(self, interaction: discord.Interaction[Any], command: str, args: tuple[str, ...]) -> None: ...
 
 
 def intents(message_content: bool) -> discord.Intents:
@@ -85,9 +83,7 @@ class ConciergeClient(discord.Client):
 
     async def on_ready(self) -> None:
         """Log who we are connected as."""
-        log.info(
-            "discord connected as %s (%s) in %d guild(s)", self.user, self.application_id, len(self.guilds)
-        )
+        log.info("discord connected as %s (%s) in %d guild(s)", self.user, self.application_id, len(self.guilds))
 
     async def on_message(self, message: discord.Message) -> None:
         """Forward every gateway message; the channel decides which are for the bot."""

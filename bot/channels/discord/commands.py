@@ -31,9 +31,7 @@ DEFAULT_TEXT_COMMANDS: tuple[TextCommand, ...] = (
 )
 
 
-def build_group(
-    on_command: OnCommand, extra: Sequence[TextCommand] = DEFAULT_TEXT_COMMANDS
-) -> app_commands.Group:
+def build_group(on_command: OnCommand, extra: Sequence[TextCommand] = DEFAULT_TEXT_COMMANDS) -> app_commands.Group:
     """Return the `/concierge` group whose subcommands all call `on_command(interaction, name, args)`."""
     group = app_commands.Group(name=GROUP_NAME, description="Talk to the Concierge helpdesk")
 

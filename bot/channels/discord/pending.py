@@ -80,9 +80,7 @@ class PendingInteractions:
         return len(self._by_user)
 
     @contextlib.asynccontextmanager
-    async def hold(
-        self, interaction: discord.Interaction[Any], *, command: bool
-    ) -> AsyncIterator[PendingInteraction]:
+    async def hold(self, interaction: discord.Interaction[Any], *, command: bool) -> AsyncIterator[PendingInteraction]:
         """Keep the interaction pending while the block runs; a command is deferred if it runs long."""
         user_id = str(interaction.user.id)
         pending = PendingInteraction(interaction, command=command)

@@ -100,9 +100,7 @@ def inbound_from_button(interaction: discord.Interaction[Any], button_id: str) -
     )
 
 
-def inbound_from_command(
-    interaction: discord.Interaction[Any], command: str, args: tuple[str, ...]
-) -> Inbound:
+def inbound_from_command(interaction: discord.Interaction[Any], command: str, args: tuple[str, ...]) -> Inbound:
     """Translate a `/concierge <command>` invocation into an `Inbound`."""
     return Inbound(
         platform=PLATFORM,
