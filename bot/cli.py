@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from bot import cli_discord, cli_nlu
@@ -42,7 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     stats = commands.add_parser("stats", parents=[common], help="service and sales figures")
     stats.add_argument("--since", default="7d", choices=("7d", "30d", "all"))
-    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--from", dest="date_from", type=_day, default=None, metavar="YYYY-MM-DD",
+                       help="first day (UTC) of the period; overrides --since")
+    stats.add_argument("--to", dest="date_to", type=_day, default=None, metavar="YYYY-MM-DD",
+                       help="last day (UTC) of the period, included; overrides --since")
+    stats_output = stats.add_mutually_exclusive_group()
+    stats_output.add_argument("--json", action="store_true")
+    stats_output.add_argument("--csv", action="store_true", help="print field,value rows")
+    stats.add_argument("--chart", type=Path, default=None, metavar="PATH", help="also write the chart as a PNG")
     stats.set_defaults(handler=_lazy("bot.commands.data", "stats"))
 
     db = commands.add_parser("db", parents=[common], help="database maintenance")
@@ -76,6 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _day(value: str) -> date:
+    """Parse a YYYY-MM-DD day for --from/--to."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {value!r}") from None
 
 
 def _lazy(module: str, function: str) -> Handler:

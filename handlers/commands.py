@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers import stats
-from handlers.messages import Inbound, Kind, Reply
+from handlers.messages import Attachment, Inbound, Kind, Reply
+from handlers.stats_chart import render_chart
 from handlers.turn import Services
 from storage.unit_of_work import UnitOfWorkFactory
 
@@ -24,16 +25,20 @@ async def run(inbound: Inbound, unit_of_work: UnitOfWorkFactory, services: Servi
             refusal = templates.render("not_allowed", command="stats", role="managers")
             return [_reply(inbound, Kind.NOTICE, refusal, ephemeral=True)]
         period = inbound.args[0] if inbound.args else "7d"
+        min_rating = services.policy.selling.min_rating
         try:
             async with unit_of_work() as uow:
-                figures = await stats.compute(uow, period, now, services.policy.selling.min_rating)
+                figures = await stats.compute(uow, period, now, min_rating)
+                daily = await stats.daily(uow, stats.period_start(period, now), None, min_rating)
         except stats.PeriodError as error:
             return [_reply(inbound, Kind.NOTICE, str(error), ephemeral=True)]
-        return [_reply(inbound, Kind.STATS, stats.as_text(figures))]
+        chart = Attachment("concierge-stats.png", render_chart(daily), "image/png")
+        return [_reply(inbound, Kind.STATS, stats.as_text(figures), attachments=(chart,))]
     text = templates.render("unknown_command", command=command[:50])
     return [_reply(inbound, Kind.NOTICE, text, ephemeral=True)]
 
 
-def _reply(inbound: Inbound, kind: Kind, text: str, *, ephemeral: bool = False) -> Reply:
+def _reply(inbound: Inbound, kind: Kind, text: str, *, ephemeral: bool = False,
+           attachments: tuple[Attachment, ...] = ()) -> Reply:
     return Reply(inbound.platform, inbound.user_id, kind, text, channel_id=inbound.channel_id,
-                 thread_id=inbound.thread_id, ephemeral=ephemeral)
+                 thread_id=inbound.thread_id, attachments=attachments, ephemeral=ephemeral)

@@ -4,25 +4,50 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
+import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.config import Config
 from bot.wiring import open_database
 from handlers import stats as stats_use_case
 from storage.database import create_engine, upgrade
 from storage.models import Customer
+from storage.stats_queries import DailyPoint
 from storage.unit_of_work import UnitOfWork
 
 
 def stats(args: argparse.Namespace, config: Config) -> int:
-    """Print the manager figures for the period, as text or JSON."""
-    async def compute() -> dict[str, object]:
-        async with open_database(config) as database, database.unit_of_work() as uow:
-            return await stats_use_case.compute(uow, args.since, datetime.now(UTC), config.selling.min_rating)
+    """Print the manager figures for the period as text, JSON or CSV; optionally write the chart."""
+    date_from, date_to = getattr(args, "date_from", None), getattr(args, "date_to", None)
+    chart_path = getattr(args, "chart", None)
+    min_rating = config.selling.min_rating
+    if date_from is not None or date_to is not None:
+        label, start, end = stats_use_case.date_range(date_from, date_to)
+    else:
+        label, start, end = args.since, stats_use_case.period_start(args.since, datetime.now(UTC)), None
 
-    figures = asyncio.run(compute())
-    print(json.dumps(figures) if args.json else stats_use_case.as_text(figures))
+    async def compute() -> tuple[dict[str, Any], list[DailyPoint]]:
+        async with open_database(config) as database, database.unit_of_work() as uow:
+            figures = await stats_use_case.compute_between(uow, label, start, end, min_rating)
+            daily = await stats_use_case.daily(uow, start, end, min_rating) if chart_path is not None else []
+            return figures, daily
+
+    figures, daily = asyncio.run(compute())
+    if chart_path is not None:
+        from handlers.stats_chart import render_chart
+
+        chart_path.write_bytes(render_chart(daily, title=f"Concierge stats: {label}"))
+    if args.json:
+        print(json.dumps(figures))
+    elif getattr(args, "csv", False):
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(("field", "value"))
+        writer.writerows(stats_use_case.as_rows(figures))
+    else:
+        print(stats_use_case.as_text(figures))
     return 0
 
 
