@@ -14,6 +14,7 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +48,7 @@ class Posted:
     files: list[tuple[str, bytes]]
     interaction_id: int | None = None
     user_id: int | None = None  # whose DM, or whose interaction this answers
+    at: float = field(default_factory=time.perf_counter)
 
     @property
     def content(self) -> str:
@@ -109,6 +111,8 @@ class FakeDiscord:
         self._dm_users: dict[int, int] = {}  # DM channel id -> user id
         self.interactions: dict[int, dict[str, Any]] = {}  # id -> INTERACTION_CREATE payload
         self.interaction_users: dict[int, int] = {}
+        # Called with every Posted as it is recorded (benchmarks time replies with it).
+        self.on_post: Callable[[Posted], None] | None = None
         # (method, path regex, status): the next matching REST call fails once with that status.
         self.failures: list[tuple[str, str, int]] = []
         self._conns: list[_Conn] = []
@@ -651,7 +655,10 @@ class FakeDiscord:
             user_id = self.interaction_users.get(interaction_id)
         else:
             user_id = self._dm_users.get(channel_id)
-        self.posted.append(Posted(via, channel_id, message, dict(call.body or {}), call.files, interaction_id, user_id))
+        posted = Posted(via, channel_id, message, dict(call.body or {}), call.files, interaction_id, user_id)
+        self.posted.append(posted)
+        if self.on_post is not None:
+            self.on_post(posted)
 
     def _edit(self, message_id: int, body: dict[str, Any]) -> dict[str, Any]:
         message = self.messages.get(message_id) or {"id": str(message_id), "channel_id": "0", "content": ""}

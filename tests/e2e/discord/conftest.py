@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
-import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,19 +14,8 @@ if str(ROOT) not in sys.path:
     # The shared fakes live in tests/fakes, which is not an installed package.
     sys.path.insert(0, str(ROOT))
 
+from tests.e2e.discord.harness import Bot  # noqa: E402
 from tests.fakes.discord_fake import FakeDiscord  # noqa: E402
-
-CUSTOMER = 111000000000000001
-OTHER_CUSTOMER = 333000000000000003
-MANAGER = 222000000000000002
-# The first start trains the understanding model; later starts load it from the shared cache.
-FIRST_START_SECONDS = 180.0
-
-
-def concierge_command() -> list[str]:
-    """The installed `concierge` script next to this Python, else `python -m bot`."""
-    script = Path(sys.executable).with_name("concierge")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
 
 
 @pytest.fixture(scope="session")
@@ -41,71 +27,6 @@ def understanding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:
         yield server
-
-
-class Bot:
-    """`concierge run discord` in a subprocess, pointed at the fake; its stderr goes to a log file."""
-
-    def __init__(self, fake: FakeDiscord, workdir: Path, cache_dir: Path) -> None:
-        self.fake = fake
-        self.config = workdir / "concierge.toml"
-        self.log = workdir / "bot.log"
-        self.config.write_text(
-            "[discord]\n"
-            'token = "fake-token"\n'
-            f'api_base = "{fake.api_base}"\n'
-            f'gateway_url = "{fake.gateway_url}"\n'
-            "[database]\n"
-            f'url = "sqlite+aiosqlite:///{workdir / "c.db"}"\n'
-            "[roles]\n"
-            f'managers = ["discord:{MANAGER}"]\n'
-            "[understanding]\n"
-            f'cache_dir = "{cache_dir}"\n'
-        )
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        """Start the process and wait until it has identified on the fake gateway."""
-        identified = len(self.fake.identifies)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "CONCIERGE_"))}
-        with self.log.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                *concierge_command(),
-                "run",
-                "discord",
-                "--config",
-                str(self.config),
-                "--verbose",
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                env=env,
-                cwd=self.config.parent,
-            )
-        waiting = asyncio.ensure_future(self.fake.wait_identified(identified + 1, within=FIRST_START_SECONDS))
-        exited = asyncio.ensure_future(self.process.wait())
-        done, _ = await asyncio.wait({waiting, exited}, return_when=asyncio.FIRST_COMPLETED)
-        if exited in done:
-            waiting.cancel()
-            raise AssertionError(f"the bot exited with {self.process.returncode}:\n{self.log_text()}")
-        exited.cancel()
-        waiting.result()
-        await self.fake.wait_connected()
-
-    async def stop(self) -> int | None:
-        """Interrupt the process like Ctrl-C and wait for it to end."""
-        process, self.process = self.process, None
-        if process is None or process.returncode is not None:
-            return None if process is None else process.returncode
-        process.send_signal(signal.SIGINT)
-        try:
-            return await asyncio.wait_for(process.wait(), 15)
-        except TimeoutError:
-            process.kill()
-            return await process.wait()
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
 @pytest.fixture

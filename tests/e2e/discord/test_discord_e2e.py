@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.discord.conftest import CUSTOMER, MANAGER, OTHER_CUSTOMER, Bot
+from tests.e2e.discord.harness import CUSTOMER, MANAGER, OTHER_CUSTOMER, Bot
 from tests.fakes.discord_fake import EPHEMERAL, FakeDiscord, Posted
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +52,7 @@ async def test_service_then_rating_then_offer_over_buttons(bot: Bot, fake: FakeD
     assert all(p.body["allowed_mentions"] == {"parse": []} for p in every)
 
 
-async def test_stats_are_refused_to_customers_and_shown_to_managers(bot: Bot, fake: FakeDiscord) -> None:
+async def test_stats_are_refused_to_customers_and_shown_to_managers_with_the_chart(bot: Bot, fake: FakeDiscord) -> None:
     await fake.slash(CUSTOMER, "stats")
     refusal = await fake.wait_posted(within=WITHIN)
     assert refusal.via in ("callback", "followup")
@@ -66,14 +66,9 @@ async def test_stats_are_refused_to_customers_and_shown_to_managers(bot: Bot, fa
     (embed,) = figures.message["embeds"]
     assert "conversations" in embed["description"].lower()
     assert "offers" in embed["description"].lower()
-
-
-@pytest.mark.xfail(strict=True, reason="the core's stats reply carries no chart attachment yet")
-async def test_manager_stats_carry_the_chart(bot: Bot, fake: FakeDiscord) -> None:
-    await fake.slash(MANAGER, "stats", {"period": "all"})
-    figures = await fake.wait_posted(within=WITHIN)
-    assert [name for name, _ in figures.files]
-    assert figures.message["embeds"][0]["image"]["url"].startswith("attachment://")
+    (chart,) = figures.files
+    assert chart[1].startswith(b"\x89PNG")
+    assert embed["image"]["url"] == f"attachment://{chart[0]}"
 
 
 async def test_a_button_pressed_after_a_restart_still_works(bot: Bot, fake: FakeDiscord) -> None:
