@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_CONFIG_PATH = Path("concierge.toml")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -131,7 +133,8 @@ class Config(_Section):
 
     def secrets(self) -> list[str]:
         """Return every secret value set, so logging can scrub them."""
-        found = [self.database.url.get_secret_value()] if _has_password(self.database.url) else []
+        password = _database_password(self.database.url)
+        found = [self.database.url.get_secret_value(), password] if password else []
         for value in (self.slack.bot_token, self.slack.signing_secret, self.slack.app_token, self.discord.token):
             if value is not None and value.get_secret_value():
                 found.append(value.get_secret_value())
@@ -184,5 +187,8 @@ def _read_file(path: Path | None) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
 
 
-def _has_password(url: SecretStr) -> bool:
-    return "@" in url.get_secret_value()
+def _database_password(url: SecretStr) -> str | None:
+    try:
+        return make_url(url.get_secret_value()).password
+    except ArgumentError:
+        return None
