@@ -35,6 +35,7 @@ class Conversation(Base):
     __table_args__ = (
         Index("ix_conversations_customer_open", "customer_id", "closed_at"),
         Index("ix_conversations_opened_at", "opened_at"),
+        Index("ix_conversations_opened_customer", "opened_at", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +71,7 @@ class Need(Base):
     __table_args__ = (
         Index("ix_needs_customer_status", "customer_id", "status"),
         Index("ix_needs_created_at", "created_at"),
+        Index("ix_needs_created_status_topic", "created_at", "status", "topic"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,7 +88,11 @@ class Need(Base):
 
 class Rating(Base):
     __tablename__ = "ratings"
-    __table_args__ = (Index("ix_ratings_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_ratings_created_at", "created_at"),
+        Index("ix_ratings_created_score", "created_at", "score", "conversation_id"),
+        Index("ix_ratings_conversation_score", "conversation_id", "score", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -112,6 +118,8 @@ class Offer(Base):
     __table_args__ = (
         Index("ix_offers_customer_created", "customer_id", "created_at"),
         Index("ix_offers_created_at", "created_at"),
+        Index("ix_offers_created_kind_status", "created_at", "kind", "status"),
+        Index("ix_offers_conversation", "conversation_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,7 +157,12 @@ class ReferralRedemption(Base):
 
 class FollowUp(Base):
     __tablename__ = "followups"
-    __table_args__ = (Index("ix_followups_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_followups_status_due", "status", "due_at"),
+        Index("ix_followups_customer_status_answered", "customer_id", "status", "answered_at"),
+        Index("ix_followups_sent_at", "sent_at"),
+        Index("ix_followups_answered_status", "answered_at", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
@@ -163,7 +176,10 @@ class FollowUp(Base):
 
 class Handoff(Base):
     __tablename__ = "handoffs"
-    __table_args__ = (Index("ix_handoffs_status_priority", "status", "priority"),)
+    __table_args__ = (
+        Index("ix_handoffs_status_priority", "status", "priority"),
+        Index("ix_handoffs_created_agent", "created_at", "agent_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))

@@ -1,0 +1,41 @@
+"""stats indexes
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-23
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# (table, index name, columns): covering indexes for the stats aggregates and the rule-4 audit's lookups.
+INDEXES: tuple[tuple[str, str, list[str]], ...] = (
+    ("conversations", "ix_conversations_opened_customer", ["opened_at", "customer_id"]),
+    ("needs", "ix_needs_created_status_topic", ["created_at", "status", "topic"]),
+    ("ratings", "ix_ratings_created_score", ["created_at", "score", "conversation_id"]),
+    ("ratings", "ix_ratings_conversation_score", ["conversation_id", "score", "created_at"]),
+    ("offers", "ix_offers_created_kind_status", ["created_at", "kind", "status"]),
+    ("offers", "ix_offers_conversation", ["conversation_id"]),
+    ("followups", "ix_followups_customer_status_answered", ["customer_id", "status", "answered_at"]),
+    ("followups", "ix_followups_sent_at", ["sent_at"]),
+    ("followups", "ix_followups_answered_status", ["answered_at", "status"]),
+    ("handoffs", "ix_handoffs_created_agent", ["created_at", "agent_key"]),
+)
+
+
+def upgrade() -> None:
+    for table, name, columns in INDEXES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(name, columns, unique=False)
+
+
+def downgrade() -> None:
+    for table, name, _columns in reversed(INDEXES):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(name)
