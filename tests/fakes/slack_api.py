@@ -55,7 +55,7 @@ class Call:
 class FakeSlack:
     """Slack's Web API as far as Concierge uses it; answers `ok: true` with plausible payloads."""
 
-    def __init__(self, token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
+    def __init__(self, token: str = BOT_TOKEN, app_token: str = APP_TOKEN, port: int = 0) -> None:
         self.token = token
         self.app_token = app_token
         self.calls: list[Call] = []
@@ -69,7 +69,7 @@ class FakeSlack:
         self._thread = threading.Thread(target=self._loop.run_forever, name="fake-slack", daemon=True)
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
-        self.port = 0
+        self.port = port
 
     # ---- lifecycle
 
@@ -177,9 +177,11 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/_fake/summary", self._summary)
+        app.router.add_post("/_fake/clear", self._clear)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
@@ -250,6 +252,16 @@ class FakeSlack:
 
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"
+
+    async def _summary(self, request: web.Request) -> web.Response:
+        """For a fake in another process: how many calls of a method, in which channels, the latest when."""
+        calls = self.of(request.query.get("method", "chat.postMessage"))
+        return web.json_response({"count": len(calls), "last_at": max((c.at for c in calls), default=0.0),
+                                  "channels": sorted({str(c.response.get("channel")) for c in calls})})
+
+    async def _clear(self, _: web.Request) -> web.Response:
+        self.clear()
+        return web.json_response({"ok": True})
 
     async def _upload(self, request: web.Request) -> web.Response:
         body = await request.read()

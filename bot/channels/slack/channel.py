@@ -30,6 +30,8 @@ from handlers.messages import Inbound, Reply
 log = logging.getLogger(__name__)
 
 RATE_LIMIT_RETRIES = 3
+WORKERS = 16
+BACKLOG_WARNING = 1000
 # Slack answers these when the bot cannot post where a command was typed; the user's DM always works.
 _UNREACHABLE_CHANNEL = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 
@@ -52,7 +54,9 @@ class SlackChannel:
 
     platform = "slack"
 
-    def __init__(self, settings: SlackConfig, *, client: AsyncWebClient | None = None) -> None:
+    def __init__(
+        self, settings: SlackConfig, *, client: AsyncWebClient | None = None, workers: int = WORKERS
+    ) -> None:
         if not _secret(settings.bot_token):
             raise ConfigError("config key 'slack.bot_token' is required (or set SLACK_BOT_TOKEN)")
         self.socket_mode = bool(_secret(settings.app_token))
@@ -72,6 +76,8 @@ class SlackChannel:
         self.ready = asyncio.Event()
         self._inbox: Inbox | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        self._workers = workers
+        self._backlog: asyncio.Queue[Inbound] = asyncio.Queue()
         self._register()
 
     @property
@@ -84,6 +90,7 @@ class SlackChannel:
         session = aiohttp.ClientSession()
         # One pooled session for every Web API call instead of a new connection per call.
         self.client.session = session
+        workers = [asyncio.create_task(self._work(), name=f"slack-worker-{n}") for n in range(self._workers)]
         try:
             await self._check_token()
             if self.socket_mode:
@@ -92,6 +99,11 @@ class SlackChannel:
                 await self._run_http()
         finally:
             self.ready.clear()
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            if not self._backlog.empty():
+                log.warning("stopping with %d acknowledged Slack events not handled", self._backlog.qsize())
             self.client.session = None
             await session.close()
 
@@ -189,8 +201,23 @@ class SlackChannel:
             log.warning("could not remove pressed buttons: %s", error.response.get("error"))
 
     async def _forward(self, inbound: Inbound | None) -> None:
-        if inbound is None or self._inbox is None:
-            return
+        # Listeners only queue: a fixed set of workers runs the core, so a burst becomes a queue
+        # instead of hundreds of tasks crowding the event loop and delaying acks to Slack.
+        if inbound is not None:
+            self._backlog.put_nowait(inbound)
+            if self._backlog.qsize() % BACKLOG_WARNING == 0:
+                log.warning("%d Slack events waiting for the core", self._backlog.qsize())
+
+    async def _work(self) -> None:
+        while True:
+            inbound = await self._backlog.get()
+            try:
+                await self._handle(inbound)
+            except Exception:
+                log.exception("handling Slack event %s failed", inbound.event_id)
+
+    async def _handle(self, inbound: Inbound) -> None:
+        assert self._inbox is not None
         if inbound.display_name is None:
             name = await self.names.get(inbound.user_id)
             if name is not None:

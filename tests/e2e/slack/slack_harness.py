@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tests.fakes.slack_api import (
     APP_TOKEN,
@@ -43,8 +43,15 @@ def concierge_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "bot"]
 
 
+class SlackApi(Protocol):
+    """Anything serving the Slack Web API, in this process or another."""
+
+    @property
+    def api_url(self) -> str: ...
+
+
 def write_config(
-    directory: Path, fake: FakeSlack, *, port: int, cache_dir: Path, socket_mode: bool = False,
+    directory: Path, fake: SlackApi, *, port: int, cache_dir: Path, socket_mode: bool = False,
     managers: tuple[str, ...] = ("slack:UMANAGER",),
 ) -> Path:
     """A concierge.toml for one bot process: its own SQLite file, the fake's API, a shared model cache."""
@@ -135,7 +142,7 @@ def start_bot(config: Path, port: int, *, timeout: float = 120.0) -> BotProcess:
     return bot
 
 
-def launch(directory: Path, fake: FakeSlack, cache_dir: Path, *, socket_mode: bool = False) -> BotProcess:
+def launch(directory: Path, fake: SlackApi, cache_dir: Path, *, socket_mode: bool = False) -> BotProcess:
     """Write a config for a fresh port and start the bot with it."""
     port = free_port()
     config = write_config(directory, fake, port=port, cache_dir=cache_dir, socket_mode=socket_mode)

@@ -11,10 +11,7 @@ import pytest
 from tests.e2e.slack.slack_harness import BotProcess, buttons_of, kind_of, launch, post_with, posts_to, settle
 from tests.fakes.slack_api import FakeSlack, dm
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skip(reason="waiting for the core's `concierge run slack` (bot/cli.py, bot/wiring.py)"),
-]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

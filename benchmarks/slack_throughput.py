@@ -1,0 +1,312 @@
+"""Slack throughput: events/s and ack latency of `concierge run slack` next to a bare echoing Bolt app.
+
+Every server runs as its own process in HTTP mode against the fake Slack Web API (also its own process,
+so it does not steal the load generator's CPU), driven by 1 and 8 concurrent senders posting signed
+Events API requests back to back, each event the first message of a new customer. Events/s counts
+events fully handled (every reply posted), from the first send to the last reply; ack latency is the
+time until the HTTP response, which is what Slack's 3-second deadline measures.
+
+    .venv/bin/python benchmarks/slack_throughput.py [--events 400] [--senders 1 8] [--write-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.e2e.slack.slack_harness import BotProcess, launch  # noqa: E402
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack, dm, free_port, sign  # noqa: E402
+
+QUESTIONS = ("how far can I go on one charge?", "my battery won't charge", "where is my order?",
+             "how do I book a repair?", "I have a flat tyre")
+DOCS = ROOT / "docs" / "benchmarks.md"
+ENV = {**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@dataclass
+class Result:
+    app: str
+    senders: int
+    events: int
+    seconds: float
+    ack_ms: list[float]
+    errors: int
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.ack_ms)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+class RemoteFake:
+    """The fake Slack API in a child process, asked about what it saw over HTTP."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    async def summary(self, session: aiohttp.ClientSession) -> dict[str, Any]:
+        async with session.get(f"http://127.0.0.1:{self.port}/_fake/summary") as response:
+            result: dict[str, Any] = await response.json()
+            return result
+
+    async def clear(self, session: aiohttp.ClientSession) -> None:
+        async with session.post(f"http://127.0.0.1:{self.port}/_fake/clear") as response:
+            await response.read()
+
+
+def serve_fake(port: int) -> None:
+    """Child process: run the fake Slack API until killed."""
+    with FakeSlack(port=port):
+        while True:
+            time.sleep(3600)
+
+
+def serve_echo(port: int, api_url: str) -> None:
+    """Child process, the baseline: a bare Bolt app on the same aiohttp adapter that echoes each DM."""
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    async def main() -> None:
+        client = AsyncWebClient(token=BOT_TOKEN, base_url=api_url, session=aiohttp.ClientSession())
+        app = AsyncApp(client=client, signing_secret=SIGNING_SECRET)
+
+        async def echo(event: dict[str, Any], say: Callable[..., Any]) -> None:
+            await say(text=event["text"])
+
+        app.event("message")(echo)
+
+        async def events(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+        async def health(_: web.Request) -> web.Response:
+            return web.json_response({"ok": True})
+
+        web_app = web.Application()
+        web_app.router.add_post("/slack/events", events)
+        web_app.router.add_get("/healthz", health)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def serve_adapter(port: int, api_url: str) -> None:
+    """Child process: Concierge's Slack adapter and hub with a core that only echoes (the adapter's cost)."""
+    from pydantic import SecretStr
+
+    from bot.channels.slack import SlackChannel
+    from bot.config import SlackConfig
+    from bot.hub import Hub
+    from handlers.messages import Inbound, Kind, Reply
+
+    class EchoCore:
+        async def handle(self, inbound: Inbound) -> list[Reply]:
+            return [Reply("slack", inbound.user_id, Kind.ANSWER, inbound.text, channel_id=inbound.channel_id)]
+
+        async def fire_due_followups(self) -> list[Reply]:
+            return []
+
+    async def main() -> None:
+        channel = SlackChannel(SlackConfig(bot_token=SecretStr(BOT_TOKEN), api_url=api_url, port=port,
+                                           signing_secret=SecretStr(SIGNING_SECRET)))
+        await channel.run(Hub(EchoCore(), [channel]))
+
+    asyncio.run(main())
+
+
+def child(kind: str, port: int, log: Path, api_url: str = "") -> subprocess.Popen[bytes]:
+    with log.open("wb") as sink:
+        return subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port), "--api-url", api_url],
+                                stdout=sink, stderr=subprocess.STDOUT, env=ENV)
+
+
+def start_server(kind: str, fake: RemoteFake, directory: Path) -> BotProcess:
+    port = free_port()
+    log = directory / f"{kind}.log"
+    bot = BotProcess(child(kind, port, log, fake.api_url), port, log)
+    deadline = time.monotonic() + 30
+    while bot.health() != 200:
+        if bot.process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{kind} server did not start:\n{bot.log_tail()}")
+        time.sleep(0.1)
+    return bot
+
+
+@contextmanager
+def remote_fake(directory: Path) -> Iterator[RemoteFake]:
+    port = free_port()
+    process = child("fake", port, directory / "fake.log")
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with _NO_PROXY.open(f"http://127.0.0.1:{port}/_fake/summary", timeout=1) as response:
+                    response.read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the fake Slack API did not start") from None
+                time.sleep(0.1)
+        yield RemoteFake(port)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def drive(
+    bot: BotProcess, fake: RemoteFake, senders: int, events: int, tag: str
+) -> tuple[float, list[float], int]:
+    """Send `events` DMs from `senders` closed-loop senders; return (seconds to the last reply, acks, errors)."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(events):
+        queue.put_nowait(n)
+    acks: list[float] = []
+    errors = 0
+    users = [f"U{tag}{n:05d}" for n in range(events)]
+
+    async def sender(session: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        while not queue.empty():
+            n = queue.get_nowait()
+            body = json.dumps(dm(users[n], QUESTIONS[n % len(QUESTIONS)]))
+            headers = {"Content-Type": "application/json", **sign(body, SIGNING_SECRET)}
+            started = time.perf_counter()
+            async with session.post(bot.events_url, data=body, headers=headers) as response:
+                await response.read()
+                errors += response.status != 200
+            acks.append((time.perf_counter() - started) * 1000)
+
+    wanted = {f"D{user[1:]}" for user in users}
+    async with aiohttp.ClientSession() as control:
+        await fake.clear(control)
+        started = time.monotonic()
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=senders)) as session:
+            await asyncio.gather(*(sender(session) for _ in range(senders)))
+        # Handled: every customer has a reply, and no reply came for half a second (turns finished).
+        while True:
+            summary = await fake.summary(control)
+            quiet = time.monotonic() - summary["last_at"] > 0.5
+            if wanted <= set(summary["channels"]) and quiet:
+                return summary["last_at"] - started, acks, errors
+            if time.monotonic() - started > 900:
+                raise SystemExit("replies never arrived")
+            await asyncio.sleep(0.1)
+
+
+def measure(app: str, bot: BotProcess, fake: RemoteFake, senders: int, events: int) -> Result:
+    tag = "".join(word[0].upper() for word in app.split() if word[0].isalpha())
+    asyncio.run(drive(bot, fake, senders, max(20, events // 10), f"W{tag}{senders}"))  # warm up
+    seconds, acks, errors = asyncio.run(drive(bot, fake, senders, events, f"{tag}{senders}"))
+    return Result(app, senders, events, seconds, acks, errors)
+
+
+def table(results: list[Result]) -> str:
+    echo = {r.senders: r.events_per_second for r in results if r.app == "bolt echo"}
+    lines = ["| app | senders | events | events/s | vs echo | ack p50 ms | ack p99 ms | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        ratio = f"{r.events_per_second / echo[r.senders]:.0%}" if r.senders in echo else "–"
+        lines.append(f"| {r.app} | {r.senders} | {r.events} | {r.events_per_second:.0f} | {ratio} | "
+                     f"{r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} | {r.errors} |")
+    return "\n".join(lines)
+
+
+def write_docs(results: list[Result], events: int, notes: str) -> None:
+    """Replace only the `## Slack` section of docs/benchmarks.md (other sections belong to others)."""
+    section = "\n".join([
+        "## Slack", "",
+        "`benchmarks/slack_throughput.py`: three servers, each its own process in HTTP mode against the fake",
+        "Slack Web API (a process of its own too) on 127.0.0.1, measured in the same run: a bare slack-bolt",
+        "app that only echoes; Concierge's Slack adapter and hub with a core that only echoes (the adapter's",
+        "own cost); and `concierge run slack` (SQLite, demo knowledge base). Senders post signed `message.im`",
+        f"events back to back ({events} per run after a warm-up, each from a new customer). Events/s counts",
+        "events fully handled, from the first send to the last reply posted (Concierge answers each with an",
+        "answer and a resolution check). Ack latency is the HTTP response time Slack's 3-second deadline",
+        f"applies to. Measured {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}.",
+        "", table(results), "",
+        "Targets: events/s at least 60% of the echo app's; ack p99 under 100 ms.", "",
+        *([notes, ""] if notes else []),
+    ])
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    start = text.find("\n## Slack\n")
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + 1)
+        text = text[:start + 1] + section + (text[end + 1:] if end != -1 else "")
+    DOCS.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=400)
+    parser.add_argument("--senders", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--apps", nargs="+", default=["echo", "adapter", "concierge"])
+    parser.add_argument("--write-docs", action="store_true", help="update the ## Slack section of docs/benchmarks.md")
+    parser.add_argument("--notes", default="", help="a paragraph to add under the table")
+    parser.add_argument("--serve", choices=("fake", "echo", "adapter"), help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve = {"fake": lambda: serve_fake(args.port), "echo": lambda: serve_echo(args.port, args.api_url),
+                 "adapter": lambda: serve_adapter(args.port, args.api_url)}
+        serve[args.serve]()
+        return
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp, remote_fake(Path(tmp)) as fake:
+        directory = Path(tmp)
+        servers: dict[str, tuple[str, Callable[[], BotProcess]]] = {
+            "echo": ("bolt echo", lambda: start_server("echo", fake, directory)),
+            "adapter": ("adapter + echo core", lambda: start_server("adapter", fake, directory)),
+            "concierge": ("concierge", lambda: launch(directory, fake, directory / "cache")),
+        }
+        for key in args.apps:
+            app, start = servers[key]
+            bot = start()
+            try:
+                for senders in args.senders:
+                    results.append(measure(app, bot, fake, senders, args.events))
+                    print(table(results[-1:]).splitlines()[-1], flush=True)
+            finally:
+                bot.stop()
+    print(table(results))
+    print(json.dumps([{"app": r.app, "senders": r.senders, "events_per_second": round(r.events_per_second, 1),
+                       "ack_p50_ms": round(r.percentile(0.5), 2), "ack_p99_ms": round(r.percentile(0.99), 2),
+                       "errors": r.errors} for r in results]))
+    if args.write_docs:
+        write_docs(results, args.events, args.notes)
+
+
+if __name__ == "__main__":
+    main()
