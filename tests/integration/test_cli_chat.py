@@ -1,0 +1,130 @@
+"""`concierge chat --json` and `concierge stats --json` as real processes over a file database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from handlers.turn import Services
+
+ROOT = Path(__file__).resolve().parents[2]
+QUESTION = "My battery only lasts about 15 km now, it used to do 60"
+STATS_FIELDS = [
+    "conversations", "customers", "resolved_by_bot", "handed_off", "unmet_needs", "csat_responses", "csat_average",
+    "satisfied_rate", "followups_sent", "followups_positive", "offers_made", "offers_accepted", "offer_conversion",
+    "offers_to_unsatisfied", "referrals_given", "referrals_redeemed", "top_needs", "handoff_wait_seconds_p50",
+]  # fmt: skip
+TIMEOUT = 120
+
+
+@dataclass
+class Runs:
+    whole: list[dict[str, object]]
+    before_restart: list[dict[str, object]]
+    after_restart: list[dict[str, object]]
+    stats: dict[str, object]
+
+
+def write_config(folder: Path, cache: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "concierge.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{folder / "concierge.db"}"\n\n'
+        f'[understanding]\ncache_dir = "{cache}"\n'
+    )
+    return config
+
+
+def start(*argv: str, stdin: str = "") -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONCIERGE_", "SLACK_", "DISCORD_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", *argv], cwd=ROOT, env=env, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    process.stdin.write(stdin)
+    process.stdin.close()
+    return process
+
+
+def finish(process: subprocess.Popen[str]) -> list[dict[str, object]]:
+    assert process.stdout is not None and process.stderr is not None
+    out = process.stdout.read()
+    err = process.stderr.read()
+    assert process.wait(timeout=TIMEOUT) == 0, err[-2000:]
+    lines = [line for line in out.splitlines() if line.strip()]
+    return [json.loads(line) for line in lines]  # with --json, stdout is only JSON lines
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, demo_services: Services) -> Runs:
+    """Run the processes two at a time: one whole conversation, and one split across a restart."""
+    base = tmp_path_factory.mktemp("cli")
+    whole_config = write_config(base / "whole", model_cache)
+    split_config = write_config(base / "split", model_cache)
+    chat_args = ("chat", "--json", "--user", "ana")
+    whole = start(*chat_args, "--config", str(whole_config), stdin=f"{QUESTION}\nyes\n5\n")
+    before = start(*chat_args, "--config", str(split_config), stdin=f"{QUESTION}\n")
+    whole_lines, before_lines = finish(whole), finish(before)
+    stats = start("stats", "--json", "--since", "all", "--config", str(whole_config))
+    after = start(*chat_args, "--config", str(split_config), stdin="yes\n5\n")
+    stats_lines, after_lines = finish(stats), finish(after)
+    assert len(stats_lines) == 1
+    return Runs(whole_lines, before_lines, after_lines, stats_lines[0])
+
+
+def service_kinds(lines: list[dict[str, object]]) -> list[object]:
+    """The kinds of the messages that carry the conversation (notices such as thanks left out)."""
+    return [line["kind"] for line in lines if line["kind"] != "notice"]
+
+
+def test_json_lines_follow_the_contract(runs: Runs) -> None:
+    for line in runs.whole + runs.before_restart + runs.after_restart:
+        assert set(line) == {"to", "kind", "text", "buttons"}
+        assert line["to"] == "ana"
+        assert isinstance(line["text"], str) and line["text"]
+        for button in line["buttons"]:  # type: ignore[attr-defined]
+            assert set(button) == {"id", "label"}
+
+
+def test_satisfied_customer_gets_answer_checks_then_an_offer(runs: Runs) -> None:
+    kinds = service_kinds(runs.whole)
+    assert kinds[:3] == ["answer", "resolution_check", "satisfaction_check"]
+    assert kinds[3] in ("offer", "referral")
+    assert len(kinds) == 4
+    rating = next(line for line in runs.whole if line["kind"] == "satisfaction_check")
+    ids = [button["id"] for button in rating["buttons"]]  # type: ignore[attr-defined]
+    assert [i.rsplit(":", 1)[1] for i in ids] == ["1", "2", "3", "4", "5"]
+
+
+def test_a_second_process_continues_the_conversation(runs: Runs) -> None:
+    assert service_kinds(runs.before_restart) == ["answer", "resolution_check"]
+    kinds = service_kinds(runs.after_restart)
+    assert kinds[0] == "satisfaction_check", "the new process knows the answer is awaiting a yes"
+    assert kinds[1] in ("offer", "referral")
+
+
+def test_stats_prints_the_contract_fields(runs: Runs) -> None:
+    assert set(STATS_FIELDS) <= set(runs.stats)
+    assert runs.stats["conversations"] == 1
+    assert runs.stats["customers"] == 1
+    assert runs.stats["csat_responses"] == 1
+    assert runs.stats["csat_average"] == 5.0
+    assert runs.stats["offers_made"] + runs.stats["referrals_given"] == 1  # type: ignore[operator]
+    assert runs.stats["offers_to_unsatisfied"] == 0
+    assert runs.stats["top_needs"] == [{"need": "battery_range", "count": 1}]
+
+
+def test_bad_config_exits_non_zero_with_one_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[database\nurl = ")
+    process = start("stats", "--json", "--config", str(broken))
+    assert process.wait(timeout=TIMEOUT) != 0
+    assert process.stderr is not None
+    assert process.stderr.read().strip()
