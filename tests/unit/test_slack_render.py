@@ -54,14 +54,16 @@ def test_many_buttons_split_into_blocks_of_25_with_unique_ids() -> None:
 
 
 def test_stats_figures_are_fields() -> None:
-    text = "Last 7 days\nConversations: 12\nCSAT average: 4.6\n\nTop needs\n- battery <dead>"
+    long = "Service: 12 conversations with 9 customers; 7 needs resolved by the bot, 1 handed to a person."
+    text = f"Last 7 days\nConversations: 12\nCSAT average: 4.6\n{long}\n\nTop needs\n- battery <dead>"
     rendered = render(_reply(text, kind=Kind.STATS))
     kinds = [b["type"] for b in rendered.blocks]
-    assert kinds == ["header", "section", "section"]
+    assert kinds == ["header", "section", "section", "section"]
     assert rendered.blocks[0]["text"] == {"type": "plain_text", "text": "Last 7 days", "emoji": True}
     assert rendered.blocks[1]["fields"] == [{"type": "mrkdwn", "text": "*Conversations*\n12"},
                                             {"type": "mrkdwn", "text": "*CSAT average*\n4.6"}]
-    assert rendered.blocks[2]["text"]["text"] == "Top needs\n- battery &lt;dead&gt;"
+    assert rendered.blocks[2]["text"]["text"].startswith("*Service:* 12 conversations with 9 customers;")
+    assert rendered.blocks[3]["text"]["text"] == "Top needs\n- battery &lt;dead&gt;"
 
 
 def test_pressed_message_loses_its_buttons_and_says_what_was_chosen() -> None:

@@ -112,10 +112,18 @@ class SlackChannel:
         rendered = render(reply)
         blocks = rendered.blocks or None
         if reply.ephemeral and reply.channel_id:
-            await self.client.chat_postEphemeral(
-                channel=reply.channel_id, user=reply.to, text=rendered.text, blocks=blocks,
-                thread_ts=reply.thread_id,
-            )
+            try:
+                await self.client.chat_postEphemeral(
+                    channel=reply.channel_id, user=reply.to, text=rendered.text, blocks=blocks,
+                    thread_ts=reply.thread_id,
+                )
+            except SlackApiError as error:
+                if error.response.get("error") not in _UNREACHABLE_CHANNEL:
+                    raise
+                # A command typed where the bot is not a member: the user's DM is just as private.
+                await self._post(replace(reply, channel_id=None, thread_id=None), rendered.text, blocks,
+                                 rendered.metadata)
+                return
             if reply.attachments:
                 # Files cannot be ephemeral; the user's DM is the private place for them.
                 opened = await self.client.conversations_open(users=reply.to)
@@ -179,8 +187,8 @@ class SlackChannel:
         inbound = translate.action_inbound(body)
         if inbound is None:
             return
-        await self._close_buttons(body)
         await self._forward(inbound)
+        await self._close_buttons(body)
 
     async def _close_buttons(self, body: dict[str, Any]) -> None:
         """Replace the pressed message's buttons by what was chosen, so it cannot be pressed twice."""

@@ -16,6 +16,7 @@ BUTTON_LABEL_LIMIT = 75
 BUTTONS_PER_BLOCK = 25
 FIELDS_PER_SECTION = 10
 HEADER_LIMIT = 150
+SHORT_FIGURE = 40  # longer values read badly in Slack's two-column fields
 METADATA_EVENT = "concierge_reply"
 _FIGURE = re.compile(r"^\s*([^:\n]{1,48}):\s+(\S.*)$")
 
@@ -115,7 +116,7 @@ def _hard_split(escaped: str, limit: int) -> Iterator[str]:
 
 
 def _figure_blocks(text: str) -> list[dict[str, Any]]:
-    """Lines like "Satisfied: 92%" become two-column fields; other lines stay sections."""
+    """Short "Satisfied: 92%" lines become two-column fields, long ones labelled sections, prose sections."""
     blocks: list[dict[str, Any]] = []
     fields: list[dict[str, str]] = []
     prose: list[str] = []
@@ -131,16 +132,21 @@ def _figure_blocks(text: str) -> list[dict[str, Any]]:
         prose.clear()
 
     lines = text.split("\n")
-    title = lines[0].strip()
+    title = lines[0].strip().rstrip(":")
     if title and not _FIGURE.match(lines[0]) and len(title) <= HEADER_LIMIT:
         blocks.append({"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}})
         lines = lines[1:]
     for line in lines:
         match = _FIGURE.match(line)
-        if match:
+        if match and len(match.group(2).strip()) <= SHORT_FIGURE:
             flush_prose()
             label, value = (escape(part.strip()) for part in match.groups())
-            fields.append({"type": "mrkdwn", "text": _clip(f"*{label}*\n{value}", 2000)})
+            fields.append({"type": "mrkdwn", "text": f"*{label}*\n{value}"})
+        elif match:
+            flush_prose()
+            flush_fields()
+            label, value = (escape(part.strip()) for part in match.groups())
+            blocks.extend(_section(chunk) for chunk in split_for_sections(f"*{label}:* {value}"))
         else:
             flush_fields()
             prose.append(line)

@@ -226,6 +226,21 @@ async def test_unreachable_channel_falls_back_to_the_dm(running: Running, fake_s
     assert [p["channel"] for p in fake_slack.posts()] == ["CSECRET", "UCUST"]
 
 
+async def test_ephemeral_where_the_bot_is_not_a_member_goes_to_the_dm(
+    running: Running, fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail_once("chat.postEphemeral", "not_in_channel")
+    await running.channel.deliver(Reply("slack", "UCUST", Kind.NOTICE, "Only managers", channel_id="CX",
+                                        ephemeral=True))
+    assert [p["channel"] for p in fake_slack.posts()] == ["UCUST"]
+
+
+async def test_url_verification_is_answered(running: Running) -> None:
+    status, text = await running.post(json.dumps({"type": "url_verification", "challenge": "c-123",
+                                                  "token": "legacy"}))
+    assert status == 200 and "c-123" in text
+
+
 async def test_healthz(running: Running) -> None:
     status, text = await asyncio.to_thread(_get, running.url.replace("/slack/events", "/healthz"))
     assert status == 200 and json.loads(text) == {"ok": True, "mode": "http"}
