@@ -14,7 +14,7 @@ import numpy as np
 
 from handlers.understanding.calibration import OOS
 from handlers.understanding.factory import make_featurizer
-from handlers.understanding.model import train
+from handlers.understanding.model import IntentModel, train
 from handlers.understanding.understander import ModelUnderstander
 
 LABEL_COLUMNS = ("label", "intent", "category")
@@ -124,6 +124,27 @@ def evaluate(
     min_in_scope: float | None = None,
 ) -> EvalReport:
     """Train on one labelled set (threshold from `val_rows`, else cross-validation) and score another."""
+    fitted, train_seconds = fit_for_eval(
+        train_rows,
+        val_rows,
+        engine=engine,
+        model=model,
+        oos_threshold=oos_threshold,
+        min_in_scope=min_in_scope,
+    )
+    return report_for(ModelUnderstander(fitted, engine=engine), test_rows, len(train_rows), train_seconds)
+
+
+def fit_for_eval(
+    train_rows: Labelled,
+    val_rows: Labelled | None,
+    *,
+    engine: str = "default",
+    model: str = "all-MiniLM-L6-v2",
+    oos_threshold: float | None = None,
+    min_in_scope: float | None = None,
+) -> tuple[IntentModel, float]:
+    """Train and calibrate on labelled rows; return the model and the seconds it took."""
     if len(set(train_rows.labels)) < 2:
         raise DataError("the training file needs at least two distinct labels")
     started = time.perf_counter()
@@ -135,19 +156,24 @@ def evaluate(
         oos_threshold=oos_threshold,
         min_in_scope=min_in_scope,
     )
-    train_seconds = time.perf_counter() - started
-    understander = ModelUnderstander(fitted, engine=engine)
+    return fitted, time.perf_counter() - started
+
+
+def report_for(
+    understander: ModelUnderstander, test_rows: Labelled, n_train: int, train_seconds: float
+) -> EvalReport:
+    """Score a ready understander on labelled test rows, timing single-message predictions."""
     ranked = understander.rank(test_rows.texts)
     predicted = [OOS if out else guesses[0].intent for guesses, out in ranked]
     closed = [guesses[0].intent for guesses, _ in ranked]
     latencies = timed_predictions(understander, test_rows.texts)
     return score(
-        engine,
+        understander.engine,
         test_rows.labels,
         predicted,
         closed,
         threshold=understander.threshold,
-        n_train=len(train_rows),
+        n_train=n_train,
         train_seconds=train_seconds,
         latencies_ms=latencies,
     )

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from handlers.knowledge import KnowledgeBase
+from handlers.understanding.background import background_for
 from handlers.understanding.cache import cache_path, knowledge_hash, load_or_build
 from handlers.understanding.calibration import OOS
 from handlers.understanding.features import Featurizer, TfidfFeaturizer
@@ -17,22 +18,8 @@ from handlers.understanding.understander import ModelUnderstander
 log = logging.getLogger(__name__)
 
 # Bump when features, classifier or calibration change, so old caches are not reused.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "3"
 ENGINES = ("default", "embeddings")
-
-# Used only when a knowledge base has a single intent and no out-of-scope examples: a classifier
-# needs a second class, and these keep that one intent from answering everything.
-GENERIC_OUT_OF_SCOPE = (
-    "what is the weather like today",
-    "tell me a joke",
-    "who won the game last night",
-    "play some music",
-    "what is the meaning of life",
-    "how tall is the eiffel tower",
-    "set an alarm for 7am",
-    "translate hello into french",
-)
-
 
 def make_featurizer(engine: str, model: str = "all-MiniLM-L6-v2") -> Featurizer:
     """Return an unfitted featurizer for `engine`."""
@@ -46,15 +33,14 @@ def make_featurizer(engine: str, model: str = "all-MiniLM-L6-v2") -> Featurizer:
 
 
 def training_rows(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
-    """Return (texts, labels) from the KB's intent examples plus `oos` for out-of-scope examples."""
+    """Return (texts, labels): the KB's intent examples, then `oos` for its and generic off-topic phrases."""
     texts: list[str] = []
     labels: list[str] = []
     for intent in kb.intents:
         texts.extend(intent.examples)
         labels.extend([intent.name] * len(intent.examples))
-    oos = list(kb.out_of_scope_examples)
-    if len(set(labels)) + (1 if oos else 0) < 2:
-        oos = oos or list(GENERIC_OUT_OF_SCOPE)
+    # Generic off-topic phrases join the KB's own, so "none of these" is a class the model knows.
+    oos = list(dict.fromkeys([*kb.out_of_scope_examples, *background_for(texts)]))
     texts.extend(oos)
     labels.extend([OOS] * len(oos))
     return texts, labels

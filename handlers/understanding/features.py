@@ -22,8 +22,18 @@ class Featurizer(Protocol):
 class TfidfFeaturizer:
     """Word 1-2 grams plus char_wb 2-5 grams, each TF-IDF weighted with sublinear term frequency."""
 
-    def __init__(self, min_df: int = 1) -> None:
-        self.min_df = min_df
+    # Measured on CLINC150 and the demo KB: words count a little less than character n-grams.
+    WORD_WEIGHT = 0.7
+    # From this many training texts on, n-grams seen once are dropped: they barely help there and
+    # would double the cached model. Small knowledge bases need every n-gram they have.
+    PRUNE_FROM = 3000
+
+    def __init__(self) -> None:
+        self.union: FeatureUnion | None = None
+
+    def fit(self, texts: Sequence[str]) -> None:
+        """Learn vocabularies and IDF weights."""
+        min_df = 2 if len(texts) >= self.PRUNE_FROM else 1
         self.union = FeatureUnion(
             [
                 ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df)),
@@ -31,11 +41,9 @@ class TfidfFeaturizer:
                     "char",
                     TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df),
                 ),
-            ]
+            ],
+            transformer_weights={"word": self.WORD_WEIGHT, "char": 1.0},
         )
-
-    def fit(self, texts: Sequence[str]) -> None:
-        """Learn vocabularies and IDF weights."""
         self.union.fit(list(texts))
         for _, vectorizer in self.union.transformer_list:
             # The pruned-terms set is only for introspection and can dwarf the model on disk.
@@ -44,8 +52,10 @@ class TfidfFeaturizer:
 
     def transform(self, texts: Sequence[str]) -> Any:
         """Return a sparse TF-IDF matrix."""
+        if self.union is None:
+            raise RuntimeError("TfidfFeaturizer.transform called before fit")
         return self.union.transform(list(texts))
 
     def fresh(self) -> TfidfFeaturizer:
-        """Return an unfitted copy with the same settings."""
-        return TfidfFeaturizer(self.min_df)
+        """Return an unfitted copy."""
+        return TfidfFeaturizer()

@@ -252,3 +252,19 @@ def test_default_engine_never_imports_torch(tmp_path: Path) -> None:
     root = Path(__file__).parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.split() == ["False", "False"]
+
+
+WEATHER_KB = {
+    "weather": ["will it rain today", "weather forecast for tomorrow", "is it sunny outside",
+                "what's the temperature", "do i need an umbrella", "weather this weekend"],
+    "alarm": ["set an alarm for 7am", "wake me up at six", "cancel my alarm", "set a wake up call",
+              "change my alarm to 8", "turn off the alarm"],
+}  # fmt: skip
+
+
+def test_generic_off_topic_phrases_do_not_shadow_a_kb_that_covers_them(tmp_path: Path) -> None:
+    built = build_understander(make_kb(WEATHER_KB, oos=()), cache_dir=tmp_path)
+    for text in ("what's the weather like today", "will it rain tomorrow in london"):
+        result = built.understand(text)
+        assert not result.out_of_scope and result.best is not None and result.best.intent == "weather"
+    assert built.understand("who painted the sistine chapel").out_of_scope
