@@ -265,3 +265,11 @@ async def test_shards_each_identify_and_serve(fake: FakeDiscord) -> None:
 async def test_running_without_a_token_fails_clearly() -> None:
     with pytest.raises(ValueError, match="DISCORD_TOKEN"):
         await DiscordChannel(DiscordConfig()).run(ScriptedInbox())
+
+
+async def test_a_reply_to_the_desk_goes_to_the_desk_channel(fake: FakeDiscord) -> None:
+    async with running(fake, ScriptedInbox(), desk_channel_id=fake.desk_channel_id) as channel:
+        await channel.deliver(Reply("discord", "desk", Kind.HANDOFF, "Ada needs a person", conversation_id=3))
+        posted = await fake.wait_posted()
+    assert posted.channel_id == fake.desk_channel_id
+    assert posted.body["allowed_mentions"] == {"parse": []}

@@ -16,6 +16,7 @@ from bot.channels.discord.components import buttons_view, disabled_view
 from bot.channels.discord.endpoints import discord_endpoints, pin_bot_gateway
 from bot.channels.discord.pending import PendingInteraction, PendingInteractions
 from bot.channels.discord.translate import (
+    DESK,
     PLATFORM,
     Part,
     custom_id_for,
@@ -183,6 +184,8 @@ class DiscordChannel:
         client = self._client
         assert client is not None
         where = reply.thread_id or reply.channel_id
+        if where is None and reply.to == DESK and self.settings.desk_channel_id is not None:
+            where = str(self.settings.desk_channel_id)
         # An ephemeral reply with no interaction left to carry it goes privately, never to a channel.
         if where and not reply.ephemeral:
             return client.get_partial_messageable(int(where))

@@ -12,6 +12,8 @@ import discord
 from handlers.messages import Inbound, Kind, Reply
 
 PLATFORM = "discord"
+# `Reply.to` that names the agent desk rather than a user; it goes to `[discord] desk_channel_id`.
+DESK = "desk"
 CUSTOM_ID_PREFIX = "concierge:"
 CUSTOM_ID_TEMPLATE = r"concierge:(?P<id>.+)"
 MAX_CONTENT = 2000
