@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import select
 
 from handlers.messages import Kind
@@ -75,3 +78,14 @@ async def test_forged_buttons_from_another_conversation_do_nothing(
         assert offer.status == "made"
         assert await uow.customers.by_key("console:ana") is not None, "another customer cannot erase Ana"
         assert await uow.customers.by_key("console:ben") is not None, "nor is Ben erased without confirming"
+
+
+@pytest.mark.xfail(strict=True, reason="bug: fire_due sends scheduled follow-ups to a customer whose conversation "
+                   "is with a person (state with_person, handoff queued); rule 9 says the bot stays silent")
+async def test_no_follow_up_is_sent_while_a_person_has_the_conversation(chat: ChatDriver) -> None:
+    await chat.say("dee", "my card was declined")
+    await chat.say("dee", "yes")  # resolved: a follow-up is scheduled
+    handed = await chat.say("dee", "can I talk to a person")
+    assert [r.kind for r in handed] == [Kind.HANDOFF]
+    followups = await chat.advance(timedelta(days=4))
+    assert [r for r in followups if r.to == "dee"] == [], "the bot said something on its own during a handoff"
