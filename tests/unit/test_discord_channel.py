@@ -273,3 +273,11 @@ async def test_a_reply_to_the_desk_goes_to_the_desk_channel(fake: FakeDiscord) -
         posted = await fake.wait_posted()
     assert posted.channel_id == fake.desk_channel_id
     assert posted.body["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_rejected_token_is_a_one_line_error(fake: FakeDiscord) -> None:
+    fake.failures.append(("GET", r"^/users/@me$", 401))
+    settings = DiscordConfig(token="fake-token", api_base=fake.api_base, gateway_url=fake.gateway_url)
+    with pytest.raises(ValueError, match="rejected the token") as error:
+        await asyncio.wait_for(DiscordChannel(settings).run(ScriptedInbox()), 10)
+    assert "fake-token" not in str(error.value)

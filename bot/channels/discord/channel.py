@@ -92,6 +92,14 @@ class DiscordChannel:
             try:
                 async with client:
                     await client.start(self.settings.token.get_secret_value().strip())
+            except discord.LoginFailure:
+                # The CLI reports a ValueError as one line; the token itself is never part of it.
+                raise ValueError("Discord rejected the token: check DISCORD_TOKEN or [discord] token") from None
+            except discord.PrivilegedIntentsRequired:
+                raise ValueError(
+                    "Discord refused the message content intent: enable it for the bot in the developer "
+                    "portal, or set [discord] message_content_intent = false"
+                ) from None
             finally:
                 self._client = None
 
