@@ -16,7 +16,7 @@ async def inbound_texts(unit_of_work: UnitOfWorkFactory) -> list[str]:
         return list((await uow.session.scalars(query)).all())  # type: ignore[attr-defined]
 
 
-async def test_empty_lines_are_ignored(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+async def _empty_lines_are_ignored(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
     for text in ("", "   ", "\t\n", "\x00\x07"):
         assert await chat.say("ana", text) == [], repr(text)
     async with unit_of_work() as uow:
@@ -24,7 +24,7 @@ async def test_empty_lines_are_ignored(chat: ChatDriver, unit_of_work: UnitOfWor
     assert await inbound_texts(unit_of_work) == []
 
 
-async def test_huge_message_is_answered_and_stored_truncated(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+async def _huge_message_is_answered_and_stored_truncated(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
     text = ("where is my order " * 3000)[:50_000]
     assert len(text) == 50_000
     replies = await chat.say("ana", text)
@@ -36,14 +36,14 @@ async def test_huge_message_is_answered_and_stored_truncated(chat: ChatDriver, u
     assert words and all(len(w) <= 20_000 for w in words)
 
 
-async def test_control_characters_are_stripped(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+async def _control_characters_are_stripped(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
     replies = await chat.say("ana", "where is\x00 my\x1b order\x07\u200b?")
     assert replies and replies[0].kind == Kind.ANSWER
     [stored] = await inbound_texts(unit_of_work)
     assert stored == "where is my order?"
 
 
-async def test_template_syntax_from_a_customer_is_never_executed(
+async def _template_syntax_from_a_customer_is_never_executed(
     chat: ChatDriver, unit_of_work: UnitOfWorkFactory
 ) -> None:
     typed = ["{{ 7*7 }}", "{% for x in range(3) %}x{% endfor %} where is my order", "{% for %}",
@@ -59,7 +59,7 @@ async def test_template_syntax_from_a_customer_is_never_executed(
     assert "{{ 7*7 }}" in named[0].text
 
 
-async def test_unknown_and_garbage_buttons_get_a_notice(chat: ChatDriver) -> None:
+async def _unknown_and_garbage_buttons_get_a_notice(chat: ChatDriver) -> None:
     await chat.say("ana", "where is my order")
     for button in ("garbage", "", ":::", "resolved:abc:yes", "resolved:999999:yes", "rate:1:9", "x" * 5000,
                    "offer:999999:accept", "followup:999999:yes", "forget:999999:confirm", "person:-1:yes",
@@ -71,11 +71,29 @@ async def test_unknown_and_garbage_buttons_get_a_notice(chat: ChatDriver) -> Non
     assert [r.kind for r in replies] == [Kind.SATISFACTION_CHECK]
 
 
-async def test_a_duplicate_event_gets_one_reply(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+async def _a_duplicate_event_gets_one_reply(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
     first = await chat.say("ana", "where is my order", event_id="E1")
     second = await chat.say("ana", "where is my order", event_id="E1")
     assert [r.kind for r in first] == [Kind.ANSWER, Kind.RESOLUTION_CHECK]
     assert second == []
-    assert await inbound_texts(unit_of_work) == ["where is my order"]
+    assert (await inbound_texts(unit_of_work)).count("where is my order") == 1
     other = await chat.say("ana", "yes", event_id="E2")
     assert [r.kind for r in other] == [Kind.SATISFACTION_CHECK]
+
+
+async def test_broken_text_is_handled(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+    """Empty lines are ignored; a huge message is answered and stored truncated."""
+    await _empty_lines_are_ignored(chat, unit_of_work)
+    await _huge_message_is_answered_and_stored_truncated(chat, unit_of_work)
+
+
+async def test_hostile_text_and_buttons_are_harmless(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+    """Template syntax is stored as typed and never run; garbage buttons get a notice."""
+    await _template_syntax_from_a_customer_is_never_executed(chat, unit_of_work)
+    await _unknown_and_garbage_buttons_get_a_notice(chat)
+
+
+async def test_control_characters_and_duplicate_events(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+    """Control characters are stripped; a replayed event id gets no second reply."""
+    await _control_characters_are_stripped(chat, unit_of_work)
+    await _a_duplicate_event_gets_one_reply(chat, unit_of_work)

@@ -11,7 +11,7 @@ from storage.unit_of_work import UnitOfWorkFactory
 from tests.support.driver import ChatDriver, StepClock
 
 
-async def test_conversation_continues_on_a_new_core(
+async def _conversation_continues_on_a_new_core(
     chat: ChatDriver, unit_of_work: UnitOfWorkFactory, demo_services: Services, clock: StepClock
 ) -> None:
     first = await chat.say("ana", "My battery only lasts about 15 km now, it used to do 60")
@@ -34,9 +34,17 @@ async def test_conversation_continues_on_a_new_core(
     assert [(r.kind, r.to) for r in followups] == [(Kind.FOLLOWUP, "ana")]
 
 
-async def test_handoff_survives_a_restart(
+async def _handoff_survives_a_restart(
     chat: ChatDriver, unit_of_work: UnitOfWorkFactory, demo_services: Services, clock: StepClock
 ) -> None:
     await chat.say("ben", "can I talk to a person")
     restarted = ChatDriver(Concierge(unit_of_work, demo_services, clock), clock)
     assert await restarted.say("ben", "where is my order") == [], "still with a person after the restart"
+
+
+async def test_state_survives_restarts(
+    chat: ChatDriver, unit_of_work: UnitOfWorkFactory, demo_services: Services, clock: StepClock
+) -> None:
+    """Conversations and handoffs continue on brand-new cores over the same database."""
+    await _conversation_continues_on_a_new_core(chat, unit_of_work, demo_services, clock)
+    await _handoff_survives_a_restart(chat, unit_of_work, demo_services, clock)

@@ -47,7 +47,7 @@ def opener_of(reply: Reply) -> tuple[str, str] | None:
     return None
 
 
-async def test_frustrated_customer_gets_a_frustrated_opener_before_the_answer(chat: ChatDriver) -> None:
+async def _frustrated_customer_gets_a_frustrated_opener_before_the_answer(chat: ChatDriver) -> None:
     replies = await chat.say("ana", FRUSTRATED)
     answer = next(r for r in replies if r.kind == Kind.ANSWER)
     found = opener_of(answer)
@@ -57,21 +57,21 @@ async def test_frustrated_customer_gets_a_frustrated_opener_before_the_answer(ch
     assert "hillside-ebikes.example/track" in answer.text[len(opener):], "the answer follows the opener"
 
 
-async def test_calm_customer_gets_a_calm_opener(chat: ChatDriver) -> None:
+async def _calm_customer_gets_a_calm_opener(chat: ChatDriver) -> None:
     replies = await chat.say("ben", "where is my order")
     answer = next(r for r in replies if r.kind == Kind.ANSWER)
     found = opener_of(answer)
     assert found is not None and found[0] in ("neutral", "worried", "happy"), answer.text
 
 
-async def test_worried_customer_gets_a_worried_opener(chat: ChatDriver) -> None:
+async def _worried_customer_gets_a_worried_opener(chat: ChatDriver) -> None:
     replies = await chat.say("cai", "my bike was stolen")
     answer = next(r for r in replies if r.kind == Kind.ANSWER)
     found = opener_of(answer)
     assert found is not None and found[0] == "worried", answer.text
 
 
-async def test_same_customer_never_gets_the_same_opener_twice_in_a_row(chat: ChatDriver) -> None:
+async def _same_customer_never_gets_the_same_opener_twice_in_a_row(chat: ChatDriver) -> None:
     openers = []
     for text in CALM_REQUESTS:
         replies = await chat.say("dee", text)
@@ -83,7 +83,7 @@ async def test_same_customer_never_gets_the_same_opener_twice_in_a_row(chat: Cha
     assert len(set(openers)) >= 2
 
 
-async def test_frustrated_openers_vary_over_repeated_complaints(chat: ChatDriver) -> None:
+async def _frustrated_openers_vary_over_repeated_complaints(chat: ChatDriver) -> None:
     openers = []
     for _ in range(4):
         replies = await chat.say("eli", FRUSTRATED)
@@ -94,7 +94,21 @@ async def test_frustrated_openers_vary_over_repeated_complaints(chat: ChatDriver
     assert all(a != b for a, b in pairwise(openers)), openers
 
 
-async def test_fallback_also_opens_with_empathy(chat: ChatDriver) -> None:
+async def _fallback_also_opens_with_empathy(chat: ChatDriver) -> None:
     replies = await chat.say("fay", "what's the weather on mars")
     fallback = next(r for r in replies if r.kind == Kind.FALLBACK)
     assert opener_of(fallback) is not None, fallback.text
+
+
+async def test_opener_fits_the_mood(chat: ChatDriver) -> None:
+    """Frustrated, calm and worried customers each get an opener of their mood, fallbacks too."""
+    await _frustrated_customer_gets_a_frustrated_opener_before_the_answer(chat)
+    await _calm_customer_gets_a_calm_opener(chat)
+    await _worried_customer_gets_a_worried_opener(chat)
+    await _fallback_also_opens_with_empathy(chat)
+
+
+async def test_opener_never_repeats_for_the_same_customer(chat: ChatDriver) -> None:
+    """Over several requests, no customer gets the same opener twice in a row."""
+    await _same_customer_never_gets_the_same_opener_twice_in_a_row(chat)
+    await _frustrated_openers_vary_over_repeated_complaints(chat)

@@ -20,7 +20,7 @@ async def needs_of(unit_of_work: UnitOfWorkFactory, user: str) -> list[SimpleNam
         ]
 
 
-async def test_request_is_recorded_with_topic_redacted_words_and_status(
+async def _request_is_recorded_with_topic_redacted_words_and_status(
     chat: ChatDriver, unit_of_work: UnitOfWorkFactory
 ) -> None:
     await chat.say("ana", "I want to return my helmet, my email is ana.smith@example.com")
@@ -38,7 +38,7 @@ async def test_request_is_recorded_with_topic_redacted_words_and_status(
     assert need.resolved_at is not None
 
 
-async def test_each_request_is_its_own_need(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+async def _each_request_is_its_own_need(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
     await chat.say("ben", "my card was declined")
     await chat.say("ben", "how much is shipping")
     needs = await needs_of(unit_of_work, "ben")
@@ -46,7 +46,7 @@ async def test_each_request_is_its_own_need(chat: ChatDriver, unit_of_work: Unit
     assert [n.words for n in needs] == ["my card was declined", "how much is shipping"]
 
 
-async def test_out_of_scope_question_is_an_unmet_need_with_a_person_offered(
+async def _out_of_scope_question_is_an_unmet_need_with_a_person_offered(
     chat: ChatDriver, unit_of_work: UnitOfWorkFactory
 ) -> None:
     replies = await chat.say("cai", "what's the weather on mars")
@@ -57,7 +57,19 @@ async def test_out_of_scope_question_is_an_unmet_need_with_a_person_offered(
     assert "weather on mars" in need.words
 
 
-async def test_the_person_button_of_a_fallback_hands_over(chat: ChatDriver) -> None:
+async def _the_person_button_of_a_fallback_hands_over(chat: ChatDriver) -> None:
     replies = await chat.say("dee", "what's the weather on mars")
     handed = await chat.press("dee", chat.button(replies, "person:"))
     assert [r.kind for r in handed] == [Kind.HANDOFF]
+
+
+async def test_requests_become_needs_on_record(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+    """Each request is a need with its topic, redacted words and status."""
+    await _request_is_recorded_with_topic_redacted_words_and_status(chat, unit_of_work)
+    await _each_request_is_its_own_need(chat, unit_of_work)
+
+
+async def test_unanswerable_requests_are_unmet_needs(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+    """Out-of-scope questions are recorded as unmet, with a person offered."""
+    await _out_of_scope_question_is_an_unmet_need_with_a_person_offered(chat, unit_of_work)
+    await _the_person_button_of_a_fallback_hands_over(chat)

@@ -42,7 +42,7 @@ async def offers_of(unit_of_work: UnitOfWorkFactory, user: str) -> list[SimpleNa
         ]
 
 
-async def test_rating_five_leads_to_an_offer_with_a_reason_naming_the_need(
+async def _rating_five_leads_to_an_offer_with_a_reason_naming_the_need(
     chat: ChatDriver, unit_of_work: UnitOfWorkFactory, demo_services: object
 ) -> None:
     replies = await serve_and_rate(chat, "ana", 5)
@@ -56,7 +56,7 @@ async def test_rating_five_leads_to_an_offer_with_a_reason_naming_the_need(
     assert product.name in replies[-1].text
 
 
-async def test_low_ratings_never_lead_to_selling(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+async def _low_ratings_never_lead_to_selling(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
     for score in (1, 2, 3):
         user = f"low{score}"
         replies = await serve_and_rate(chat, user, score)
@@ -64,7 +64,7 @@ async def test_low_ratings_never_lead_to_selling(chat: ChatDriver, unit_of_work:
         assert await offers_of(unit_of_work, user) == []
 
 
-async def test_typed_low_rating_never_leads_to_selling(chat: ChatDriver) -> None:
+async def _typed_low_rating_never_leads_to_selling(chat: ChatDriver) -> None:
     await chat.say("tia", BATTERY)
     await chat.say("tia", "yes")
     replies = await chat.say("tia", "3")
@@ -72,7 +72,7 @@ async def test_typed_low_rating_never_leads_to_selling(chat: ChatDriver) -> None
     assert Kind.OFFER not in chat.kinds("tia")
 
 
-async def test_frustration_in_the_conversation_blocks_selling(
+async def _frustration_in_the_conversation_blocks_selling(
     chat: ChatDriver, unit_of_work: UnitOfWorkFactory
 ) -> None:
     replies = await serve_and_rate(chat, "ben", 5, FRUSTRATED_BATTERY)
@@ -80,21 +80,21 @@ async def test_frustration_in_the_conversation_blocks_selling(
     assert await offers_of(unit_of_work, "ben") == []
 
 
-async def test_frustration_earlier_in_the_same_conversation_blocks_selling(chat: ChatDriver) -> None:
+async def _frustration_earlier_in_the_same_conversation_blocks_selling(chat: ChatDriver) -> None:
     await chat.say("bo", "THIS IS THE THIRD TIME I ASK WHERE MY ORDER IS!!!")
     await chat.press_label("bo", 1)  # yes, solved (rating pending)
     replies = await serve_and_rate(chat, "bo", 5)
     assert not sold(replies)
 
 
-async def test_another_open_need_blocks_selling(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+async def _another_open_need_blocks_selling(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
     await chat.say("cai", "my card was declined")  # left unanswered: still open
     replies = await serve_and_rate(chat, "cai", 5)
     assert not sold(replies)
     assert await offers_of(unit_of_work, "cai") == []
 
 
-async def test_opt_out_blocks_selling(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+async def _opt_out_blocks_selling(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
     confirmation = await chat.say("dee", "stop offers")
     assert [r.kind for r in confirmation] == [Kind.NOTICE]
     replies = await serve_and_rate(chat, "dee", 5)
@@ -102,7 +102,7 @@ async def test_opt_out_blocks_selling(chat: ChatDriver, unit_of_work: UnitOfWork
     assert await offers_of(unit_of_work, "dee") == []
 
 
-async def test_an_opted_out_customer_still_gets_the_satisfaction_check(chat: ChatDriver) -> None:
+async def _an_opted_out_customer_still_gets_the_satisfaction_check(chat: ChatDriver) -> None:
     await chat.command("dot", "optout")
     await chat.say("dot", BATTERY)
     replies = await chat.say("dot", "yes")
@@ -139,7 +139,7 @@ async def test_no_thanks_starts_a_cooldown(chat: ChatDriver, unit_of_work: UnitO
     assert statuses == ["declined", "made"]
 
 
-async def test_offered_product_serves_a_recorded_need(chat: ChatDriver, unit_of_work: UnitOfWorkFactory,
+async def _offered_product_serves_a_recorded_need(chat: ChatDriver, unit_of_work: UnitOfWorkFactory,
                                                       demo_services: object) -> None:
     for user, text in [("gus", "I lost my battery key"), ("hal", "the chain keeps falling off"),
                        ("ida", "I want to rent a bike")]:
@@ -148,3 +148,22 @@ async def test_offered_product_serves_a_recorded_need(chat: ChatDriver, unit_of_
         [offer] = await offers_of(unit_of_work, user)
         product = next(p for p in demo_services.knowledge.products if p.sku == offer.sku)  # type: ignore[attr-defined]
         assert set(product.serves) & set(offer.need_tags), (user, offer)
+
+
+async def test_satisfied_customers_get_an_offer_that_serves_their_need(
+    chat: ChatDriver, unit_of_work: UnitOfWorkFactory, demo_services: object
+) -> None:
+    """A 5 rating leads to an offer; the offer names the need it serves."""
+    await _rating_five_leads_to_an_offer_with_a_reason_naming_the_need(chat, unit_of_work, demo_services)
+    await _offered_product_serves_a_recorded_need(chat, unit_of_work, demo_services)
+
+
+async def test_no_selling_when_any_condition_fails(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+    """Low ratings, frustration, an open need or an opt-out each block selling."""
+    await _low_ratings_never_lead_to_selling(chat, unit_of_work)
+    await _typed_low_rating_never_leads_to_selling(chat)
+    await _frustration_in_the_conversation_blocks_selling(chat, unit_of_work)
+    await _frustration_earlier_in_the_same_conversation_blocks_selling(chat)
+    await _another_open_need_blocks_selling(chat, unit_of_work)
+    await _opt_out_blocks_selling(chat, unit_of_work)
+    await _an_opted_out_customer_still_gets_the_satisfaction_check(chat)

@@ -20,7 +20,7 @@ async def feedback_texts(unit_of_work: UnitOfWorkFactory, user: str) -> list[str
         return [row.text for row in rows]
 
 
-async def test_rating_one_starts_recovery_and_stores_the_feedback(
+async def _rating_one_starts_recovery_and_stores_the_feedback(
     chat: ChatDriver, unit_of_work: UnitOfWorkFactory
 ) -> None:
     await chat.say("ana", "where is my order")
@@ -43,7 +43,7 @@ async def test_rating_one_starts_recovery_and_stores_the_feedback(
         assert ticket.priority > 0, "a low rating is handled with priority"
 
 
-async def test_typed_rating_two_also_recovers_and_a_high_rating_does_not(
+async def _typed_rating_two_also_recovers_and_a_high_rating_does_not(
     chat: ChatDriver, unit_of_work: UnitOfWorkFactory
 ) -> None:
     await chat.say("ben", "my card was declined")
@@ -59,3 +59,9 @@ async def test_typed_rating_two_also_recovers_and_a_high_rating_does_not(
     assert Kind.RECOVERY not in [r.kind for r in replies]
     await chat.say("cai", "how much is shipping")
     assert await feedback_texts(unit_of_work, "cai") == []
+
+
+async def test_low_scores_start_recovery(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+    """Ratings 1 and 2 start recovery and keep the feedback; 4 does not."""
+    await _rating_one_starts_recovery_and_stores_the_feedback(chat, unit_of_work)
+    await _typed_rating_two_also_recovers_and_a_high_rating_does_not(chat, unit_of_work)

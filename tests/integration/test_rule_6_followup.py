@@ -18,7 +18,7 @@ async def need_statuses(unit_of_work: UnitOfWorkFactory, user: str) -> list[str]
         return [n.status for n in await uow.needs.for_customer(customer.id)]
 
 
-async def test_followup_is_sent_after_the_delay_and_only_once(chat: ChatDriver) -> None:
+async def _followup_is_sent_after_the_delay_and_only_once(chat: ChatDriver) -> None:
     await chat.say("ana", BATTERY)
     await chat.say("ana", "yes")
     assert await chat.advance(timedelta(days=2)) == [], "not before the configured delay"
@@ -29,7 +29,7 @@ async def test_followup_is_sent_after_the_delay_and_only_once(chat: ChatDriver) 
     assert await chat.advance(timedelta(days=4)) == [], "a follow-up is sent once"
 
 
-async def test_no_reopens_the_need_and_a_person_is_offered(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+async def _no_reopens_the_need_and_a_person_is_offered(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
     await chat.say("ben", "where is my order")
     await chat.say("ben", "yes")
     assert await need_statuses(unit_of_work, "ben") == ["resolved"]
@@ -60,3 +60,9 @@ async def test_yes_may_lead_to_an_offer_but_not_when_opted_out(chat: ChatDriver)
     assert [r.kind for r in dee] == [Kind.NOTICE], "no selling to an opted-out customer"
     again = await chat.press("cai", chat.button([r for r in followups if r.to == "cai"], "followup:"))
     assert [r.kind for r in again] == [Kind.NOTICE], "answering a check-in twice changes nothing"
+
+
+async def test_followup_is_sent_and_no_reopens_the_need(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+    """The check-in comes after the delay, once; no reopens the need."""
+    await _followup_is_sent_after_the_delay_and_only_once(chat)
+    await _no_reopens_the_need_and_a_person_is_offered(chat, unit_of_work)

@@ -13,7 +13,7 @@ from storage.unit_of_work import UnitOfWorkFactory
 from tests.support.driver import ChatDriver
 
 
-async def test_asking_for_a_person_hands_over_and_the_bot_goes_quiet(
+async def _asking_for_a_person_hands_over_and_the_bot_goes_quiet(
     chat: ChatDriver, unit_of_work: UnitOfWorkFactory
 ) -> None:
     await chat.say("ana", "where is my order")
@@ -39,7 +39,7 @@ async def test_asking_for_a_person_hands_over_and_the_bot_goes_quiet(
     assert [r.kind for r in await chat.say("ben", "where is my order")] == [Kind.ANSWER, Kind.RESOLUTION_CHECK]
 
 
-async def test_the_handoff_command_hands_over_at_once(chat: ChatDriver) -> None:
+async def _the_handoff_command_hands_over_at_once(chat: ChatDriver) -> None:
     replies = await chat.command("cai", "handoff")
     assert [r.kind for r in replies] == [Kind.HANDOFF]
     assert await chat.say("cai", "my card was declined") == []
@@ -89,3 +89,9 @@ async def test_no_follow_up_is_sent_while_a_person_has_the_conversation(chat: Ch
     assert [r.kind for r in handed] == [Kind.HANDOFF]
     followups = await chat.advance(timedelta(days=4))
     assert [r for r in followups if r.to == "dee"] == [], "the bot said something on its own during a handoff"
+
+
+async def test_a_person_on_request(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+    """Typed or by command, a person takes over at once and the bot goes quiet."""
+    await _asking_for_a_person_hands_over_and_the_bot_goes_quiet(chat, unit_of_work)
+    await _the_handoff_command_hands_over_at_once(chat)

@@ -43,7 +43,7 @@ async def build_history(chat: ChatDriver) -> str:
     return code.group(0)
 
 
-async def test_every_stats_field_for_a_known_history(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+async def _every_stats_field_for_a_known_history(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
     await build_history(chat)
     async with unit_of_work() as uow:
         figures = await stats.compute(uow, "all", chat.clock.now, 4)
@@ -98,10 +98,16 @@ async def test_recent_period_leaves_out_older_conversations(chat: ChatDriver, un
     assert everything["csat_average"] is None and everything["offer_conversion"] is None
 
 
-async def test_stats_are_for_managers_only(chat: ChatDriver) -> None:
+async def _stats_are_for_managers_only(chat: ChatDriver) -> None:
     for user in ("ana", "agent"):
         replies = await chat.command(user, "stats", "all")
         assert [r.kind for r in replies] == [Kind.NOTICE]
         assert "conversations" not in replies[0].text
     bad_period = await chat.command(MANAGER, "stats", "yesterday")
     assert [r.kind for r in bad_period] == [Kind.NOTICE]
+
+
+async def test_stats_for_a_known_history(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:
+    """Every figure for a known history; only managers see them."""
+    await _every_stats_field_for_a_known_history(chat, unit_of_work)
+    await _stats_are_for_managers_only(chat)
