@@ -17,6 +17,7 @@ class Base(DeclarativeBase):
 
 class Customer(Base):
     __tablename__ = "customers"
+    __table_args__ = (Index("ix_customers_opted_out_at", "opted_out_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -35,7 +36,8 @@ class Conversation(Base):
     __table_args__ = (
         Index("ix_conversations_customer_open", "customer_id", "closed_at"),
         Index("ix_conversations_opened_at", "opened_at"),
-        Index("ix_conversations_opened_customer", "opened_at", "customer_id"),
+        Index("ix_conversations_customer_opened", "customer_id", "opened_at"),
+        Index("ix_conversations_frustrated", "frustrated", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,7 +120,7 @@ class Offer(Base):
     __table_args__ = (
         Index("ix_offers_customer_created", "customer_id", "created_at"),
         Index("ix_offers_created_at", "created_at"),
-        Index("ix_offers_created_kind_status", "created_at", "kind", "status"),
+        Index("ix_offers_stats", "created_at", "kind", "status", "allowed", "conversation_id", "customer_id"),
         Index("ix_offers_conversation", "conversation_id"),
     )
 
@@ -161,7 +163,7 @@ class FollowUp(Base):
         Index("ix_followups_status_due", "status", "due_at"),
         Index("ix_followups_customer_status_answered", "customer_id", "status", "answered_at"),
         Index("ix_followups_sent_at", "sent_at"),
-        Index("ix_followups_answered_status", "answered_at", "status"),
+        Index("ix_followups_status_answered", "status", "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,7 +180,7 @@ class Handoff(Base):
     __tablename__ = "handoffs"
     __table_args__ = (
         Index("ix_handoffs_status_priority", "status", "priority"),
-        Index("ix_handoffs_created_agent", "created_at", "agent_key"),
+        Index("ix_handoffs_stats", "created_at", "agent_key", "first_reply_at", "claimed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -64,6 +64,7 @@ class StatsQueries:
             .where(Offer.kind == "product", *self._within(Offer.created_at))
         )).one()
         needs = await self._needs()
+        wait_p50, wait_p90 = await self._handoff_waits()
         return {
             "conversations": conversations,
             "customers": customers,
@@ -85,9 +86,9 @@ class StatsQueries:
             "referrals_given": await self._count(ReferralCode.code, *self._within(ReferralCode.created_at)),
             "referrals_redeemed": await self._count(ReferralRedemption.id,
                                                     *self._within(ReferralRedemption.created_at)),
-            "top_needs": await self._top_needs(),
-            "handoff_wait_seconds_p50": await self._handoff_wait(0.5),
-            "handoff_wait_seconds_p90": await self._handoff_wait(0.9),
+            "top_needs": needs["top"],
+            "handoff_wait_seconds_p50": wait_p50,
+            "handoff_wait_seconds_p90": wait_p90,
             "per_agent": await self._per_agent(),
             "csat_with_offer": _average(csat["offered_sum"], csat["offered"]),
             "csat_without_offer": _average(csat["sum"] - csat["offered_sum"], csat["responses"] - csat["offered"]),
@@ -165,13 +166,16 @@ class StatsQueries:
         return {"responses": int(row[0] or 0), "sum": int(row[1] or 0), "satisfied": int(row[2] or 0),
                 "offered": int(row[3] or 0), "offered_sum": int(row[4] or 0)}
 
-    async def _needs(self) -> dict[str, int]:
-        resolved, unmet = (await self.session.execute(
-            select(func.count(Need.id).filter(Need.status == "resolved"),
+    async def _needs(self, limit: int = 5) -> dict[str, Any]:
+        """Count resolved and unmet needs and rank the top topics, from one per-topic aggregate."""
+        per_topic = (await self.session.execute(
+            select(Need.topic, func.count(Need.id), func.count(Need.id).filter(Need.status == "resolved"),
                    func.count(Need.id).filter(Need.status == "unmet"))
-            .where(*self._within(Need.created_at))
-        )).one()
-        return {"resolved": int(resolved or 0), "unmet": int(unmet or 0)}
+            .where(*self._within(Need.created_at)).group_by(Need.topic)
+        )).all()
+        top = sorted(((topic, int(n)) for topic, n, _, _ in per_topic), key=lambda item: (-item[1], item[0]))
+        return {"resolved": sum(int(row[2]) for row in per_topic), "unmet": sum(int(row[3]) for row in per_topic),
+                "top": [{"need": topic, "count": n} for topic, n in top[:limit]]}
 
     def _against_rule_four(self) -> ColumnElement[bool]:
         """An offer or referral ask made without satisfaction, in frustration, or after an opt-out.
@@ -186,20 +190,14 @@ class StatsQueries:
             FollowUp.customer_id == Offer.customer_id, FollowUp.status == "yes",
             FollowUp.answered_at <= Offer.created_at,
         )
-        frustrated = exists().where(Conversation.id == Offer.conversation_id, Conversation.frustrated.is_(True))
-        opted_out = exists().where(
-            Customer.id == Offer.customer_id, Customer.opted_out_at.is_not(None),
-            Customer.opted_out_at <= Offer.created_at,
+        # Frustration and opt-outs are rare: an uncorrelated id list is read once from a small index slice,
+        # and the opt-out time is checked only for the few offers whose customer ever opted out.
+        frustrated = Offer.conversation_id.in_(select(Conversation.id).where(Conversation.frustrated.is_(True)))
+        opted_out = and_(
+            Offer.customer_id.in_(select(Customer.id).where(Customer.opted_out_at.is_not(None))),
+            exists().where(Customer.id == Offer.customer_id, Customer.opted_out_at <= Offer.created_at),
         )
         return or_(Offer.allowed.is_(False), and_(~satisfied_rating, ~positive_followup), frustrated, opted_out)
-
-    async def _top_needs(self, limit: int = 5) -> list[dict[str, Any]]:
-        count = func.count(Need.id).label("count")
-        query = (
-            select(Need.topic, count).where(*self._within(Need.created_at))
-            .group_by(Need.topic).order_by(count.desc(), Need.topic).limit(limit)
-        )
-        return [{"need": topic, "count": n} for topic, n in (await self.session.execute(query)).all()]
 
     async def _per_agent(self) -> list[dict[str, Any]]:
         """Count the handoffs each agent took in the period, busiest first."""
@@ -211,26 +209,27 @@ class StatsQueries:
         )
         return [{"agent": agent, "handled": n} for agent, n in (await self.session.execute(query)).all()]
 
-    async def _handoff_wait(self, quantile: float) -> float | None:
-        """Seconds from handoff to an agent's first reply (or claim) at a quantile, by SQL ordering and offset.
+    async def _handoff_waits(self) -> tuple[float | None, float | None]:
+        """Seconds from handoff to an agent's first reply (or claim): median and 90th percentile.
 
-        The median (0.5) averages the two middle waits of an even count; other quantiles take the nearest rank.
+        Both come from SQL ordering and offset; the median averages the two middle waits of an even count,
+        the 90th percentile takes the nearest rank.
         """
         answered = func.coalesce(Handoff.first_reply_at, Handoff.claimed_at)
         conditions = (*self._within(Handoff.created_at), answered.is_not(None))
         total = await self._count(Handoff.id, *conditions)
         if total == 0:
-            return None
-        if quantile == 0.5:
-            offset, limit = (total - 1) // 2, 2 if total % 2 == 0 else 1
-        else:
-            offset, limit = max(math.ceil(quantile * total) - 1, 0), 1
-        query = (select(Handoff.created_at, answered).where(*conditions)
-                 .order_by(self._seconds_between(Handoff.created_at, answered), Handoff.id)
-                 .offset(offset).limit(limit))
-        waits = [(end - start).total_seconds() for start, end in (await self.session.execute(query)).all()]
-        return round(sum(waits) / len(waits), 1)
+            return None, None
+        ordered = (select(Handoff.created_at, answered).where(*conditions)
+                   .order_by(self._seconds_between(Handoff.created_at, answered), Handoff.id))
 
+        async def wait_at(offset: int, limit: int) -> float:
+            rows = (await self.session.execute(ordered.offset(offset).limit(limit))).all()
+            waits = [(end - start).total_seconds() for start, end in rows]
+            return round(sum(waits) / len(waits), 1)
+
+        median = await wait_at((total - 1) // 2, 2 if total % 2 == 0 else 1)
+        return median, await wait_at(max(math.ceil(0.9 * total) - 1, 0), 1)
 
 def _average(total: int, count: int) -> float | None:
     return round(total / count, 2) if count else None
