@@ -55,6 +55,8 @@ async def _frustrated_customer_gets_a_frustrated_opener_before_the_answer(chat: 
     mood, opener = found
     assert mood == "frustrated"
     assert "hillside-ebikes.example/track" in answer.text[len(opener):], "the answer follows the opener"
+    check = next(r for r in replies if r.kind == Kind.RESOLUTION_CHECK)
+    assert any(b.id.startswith("person:") for b in check.buttons), "strong frustration offers a person"
 
 
 async def _calm_customer_gets_a_calm_opener(chat: ChatDriver) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from handlers.messages import Kind
@@ -66,3 +68,16 @@ async def test_delete_my_data_asks_first_then_erases_everything(
 
     again = await chat.press("ana", confirm)
     assert all(r.kind == Kind.NOTICE for r in again)
+
+
+async def test_a_customer_can_get_a_copy_of_their_data(chat: ChatDriver) -> None:
+    await chat.say("ana", "I want to return my helmet, my email is ana.smith@example.com")
+    await chat.say("ben", "how much is shipping")
+    replies = await chat.say("ana", "send me my data")
+    assert [r.kind for r in replies] == [Kind.NOTICE]
+    [attachment] = replies[0].attachments
+    document = json.loads(attachment.content)
+    dumped = json.dumps(document)
+    assert "return my helmet" in dumped and "ana.smith@example.com" not in dumped
+    assert "console:ana" in dumped
+    assert "shipping" not in dumped and "console:ben" not in dumped
