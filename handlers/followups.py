@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from handlers import selling
@@ -11,6 +11,8 @@ from handlers.needs import topic_label
 from handlers.notices import stale_button
 from storage.models import FollowUp, Message, Need
 from storage.unit_of_work import UnitOfWork
+
+HANDOFF_POSTPONE = timedelta(hours=6)
 
 if TYPE_CHECKING:
     from handlers.flow import Event
@@ -35,6 +37,11 @@ async def fire_due(uow: UnitOfWork, services: Services, now: datetime, limit: in
         need = await uow.needs.get(followup.need_id) if followup.need_id else None
         if customer is None or conversation is None:
             followup.status = "cancelled"
+            continue
+        current = await uow.conversations.open_for(customer.id)
+        if current is not None and current.state == "with_person":
+            # A person has the floor (rule 9): ask again once the handoff is over.
+            followup.due_at = now + HANDOFF_POSTPONE
             continue
         followup.status, followup.sent_at = "sent", now
         topic = topic_label(services.knowledge, need.topic) if need else "your request"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from handlers.messages import Kind
@@ -80,8 +79,6 @@ async def test_forged_buttons_from_another_conversation_do_nothing(
         assert await uow.customers.by_key("console:ben") is not None, "nor is Ben erased without confirming"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: fire_due sends scheduled follow-ups to a customer whose conversation "
-                   "is with a person (state with_person, handoff queued); rule 9 says the bot stays silent")
 async def test_no_follow_up_is_sent_while_a_person_has_the_conversation(chat: ChatDriver) -> None:
     await chat.say("dee", "my card was declined")
     await chat.say("dee", "yes")  # resolved: a follow-up is scheduled
