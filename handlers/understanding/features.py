@@ -1,12 +1,24 @@
-"""Text featurizers: TF-IDF word and character n-grams (default) and, lazily, sentence embeddings."""
+"""Text featurizers: TF-IDF word and character n-grams (default) and, lazily, sentence embeddings.
+
+scikit-learn learns the vocabularies and IDF weights; the fitted result is then "compiled" into plain
+dicts and arrays with the same arithmetic, so a cached model loads and answers without importing
+scikit-learn (whose import alone costs about a second).
+"""
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
+import numpy as np
+from numpy.typing import NDArray
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
+_WHITE_SPACES = re.compile(r"\s\s+")
 
 
 class Featurizer(Protocol):
@@ -19,6 +31,50 @@ class Featurizer(Protocol):
     def fresh(self) -> Featurizer: ...
 
 
+def word_ngrams(text: str, low: int, high: int) -> list[str]:
+    """Return word n-grams exactly as scikit-learn's word analyzer (lowercase, default tokens)."""
+    tokens = _TOKEN.findall(text.lower())
+    grams = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), min(high, len(tokens)) + 1):
+        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+def char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
+    """Return padded in-word character n-grams exactly as scikit-learn's `char_wb` analyzer."""
+    grams: list[str] = []
+    for word in _WHITE_SPACES.sub(" ", text.lower()).split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            if len(padded) <= n:
+                grams.append(padded)  # a word shorter than n counts once, as itself
+                break
+            grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return grams
+
+
+@dataclass
+class TfidfBlock:
+    """One fitted vectorizer: analyzer, vocabulary, IDF weights and its weight in the union."""
+
+    analyzer: str  # "word" or "char_wb"
+    ngram_range: tuple[int, int]
+    vocabulary: dict[str, int]
+    idf: NDArray[np.float64]
+    weight: float
+
+    def row(self, text: str) -> tuple[list[int], NDArray[np.float64]]:
+        """Return (column indices, values): sublinear TF x IDF, L2-normalised, times the block weight."""
+        grams = (word_ngrams if self.analyzer == "word" else char_wb_ngrams)(text, *self.ngram_range)
+        vocabulary = self.vocabulary
+        counts = Counter(vocabulary[g] for g in grams if g in vocabulary)
+        if not counts:
+            return [], np.zeros(0)
+        columns = sorted(counts)
+        values = np.array([1.0 + math.log(counts[c]) for c in columns]) * self.idf[columns]
+        return columns, values * (self.weight / float(np.sqrt(values @ values)))
+
+
 class TfidfFeaturizer:
     """Word 1-2 grams plus char_wb 2-5 grams, each TF-IDF weighted with sublinear term frequency."""
 
@@ -29,32 +85,51 @@ class TfidfFeaturizer:
     PRUNE_FROM = 3000
 
     def __init__(self) -> None:
-        self.union: FeatureUnion | None = None
+        self.blocks: list[TfidfBlock] = []
+        self.n_features = 0
 
     def fit(self, texts: Sequence[str]) -> None:
-        """Learn vocabularies and IDF weights."""
+        """Learn vocabularies and IDF weights with scikit-learn, then keep only what transform needs."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         min_df = 2 if len(texts) >= self.PRUNE_FROM else 1
-        self.union = FeatureUnion(
-            [
-                ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df)),
-                (
-                    "char",
-                    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df),
-                ),
-            ],
-            transformer_weights={"word": self.WORD_WEIGHT, "char": 1.0},
-        )
-        self.union.fit(list(texts))
-        for _, vectorizer in self.union.transformer_list:
-            # The pruned-terms set is only for introspection and can dwarf the model on disk.
-            if hasattr(vectorizer, "stop_words_"):
-                vectorizer.stop_words_ = None
+        specs = (("word", (1, 2), self.WORD_WEIGHT), ("char_wb", (2, 5), 1.0))
+        self.blocks = []
+        for analyzer, ngram_range, weight in specs:
+            vectorizer = TfidfVectorizer(
+                analyzer=analyzer, ngram_range=ngram_range, sublinear_tf=True, min_df=min_df
+            )
+            vectorizer.fit(list(texts))
+            vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
+            idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+            self.blocks.append(TfidfBlock(analyzer, ngram_range, vocabulary, idf, weight))
+        self.n_features = sum(len(b.vocabulary) for b in self.blocks)
 
     def transform(self, texts: Sequence[str]) -> Any:
-        """Return a sparse TF-IDF matrix."""
-        if self.union is None:
+        """Return a sparse float32 TF-IDF matrix, one row per text."""
+        from scipy.sparse import csr_matrix
+
+        if not self.blocks:
             raise RuntimeError("TfidfFeaturizer.transform called before fit")
-        return self.union.transform(list(texts))
+        indptr: list[int] = [0]
+        indices: list[int] = []
+        data: list[float] = []
+        for text in texts:
+            offset = 0
+            for block in self.blocks:
+                columns, values = block.row(text)
+                indices.extend(c + offset for c in columns)
+                data.extend(values.tolist())
+                offset += len(block.vocabulary)
+            indptr.append(len(indices))
+        return csr_matrix(
+            (
+                np.array(data, dtype=np.float32),
+                np.array(indices, dtype=np.int32),
+                np.array(indptr, dtype=np.int32),
+            ),
+            shape=(len(texts), self.n_features),
+        )
 
     def fresh(self) -> TfidfFeaturizer:
         """Return an unfitted copy."""

@@ -34,7 +34,7 @@ class IntentModel:
 
     featurizer: Featurizer
     classes: list[str]
-    coef: NDArray[np.float32]
+    weights: NDArray[np.float32]  # (features, classes), C-contiguous so a sparse row times it never copies
     intercept: NDArray[np.float32]
     temperature: float = 1.0
     threshold: float = 0.0
@@ -42,8 +42,9 @@ class IntentModel:
 
     def raw_scores(self, texts: Sequence[str]) -> FloatArray:
         """Return the linear decision scores, one column per class."""
-        features = self.featurizer.transform(texts)
-        scores = np.asarray(features @ self.coef.T, dtype=np.float64) + self.intercept
+        # Both sides float32: a mixed product would upcast (copy) the whole weight matrix per call.
+        features = self.featurizer.transform(texts).astype(np.float32)
+        scores = np.asarray(features @ self.weights, dtype=np.float64) + self.intercept
         return scores
 
     def probabilities(self, texts: Sequence[str]) -> FloatArray:
@@ -72,7 +73,7 @@ def _fit_linear(
         # A binary LinearSVC keeps one weight row (for the second class); give the first a zero row.
         coef = np.vstack([np.zeros_like(coef), coef])
         intercept = np.concatenate([np.zeros(1, dtype=np.float32), intercept])
-    return classes, coef, intercept
+    return classes, np.ascontiguousarray(coef.T), intercept
 
 
 def fit_model(
@@ -82,8 +83,8 @@ def fit_model(
     if len(set(labels)) < 2:
         raise ValueError("the intent classifier needs at least two distinct labels")
     featurizer.fit(texts)
-    classes, coef, intercept = _fit_linear(featurizer.transform(texts), labels, c)
-    return IntentModel(featurizer, classes, coef, intercept)
+    classes, weights, intercept = _fit_linear(featurizer.transform(texts), labels, c)
+    return IntentModel(featurizer, classes, weights, intercept)
 
 
 def cross_val_scores(
