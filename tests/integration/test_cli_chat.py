@@ -29,6 +29,7 @@ class Runs:
     before_restart: list[dict[str, object]]
     after_restart: list[dict[str, object]]
     stats: dict[str, object]
+    everything: list[dict[str, object]]
 
 
 def write_config(folder: Path, cache: Path) -> Path:
@@ -64,19 +65,20 @@ def finish(process: subprocess.Popen[str]) -> list[dict[str, object]]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory, model_cache: Path, demo_services: Services) -> Runs:
-    """Run the processes two at a time: one whole conversation, and one split across a restart."""
-    base = tmp_path_factory.mktemp("cli")
-    whole_config = write_config(base / "whole", model_cache)
-    split_config = write_config(base / "split", model_cache)
-    chat_args = ("chat", "--json", "--user", "ana")
-    whole = start(*chat_args, "--config", str(whole_config), stdin=f"{QUESTION}\nyes\n5\n")
-    before = start(*chat_args, "--config", str(split_config), stdin=f"{QUESTION}\n")
-    whole_lines, before_lines = finish(whole), finish(before)
-    stats = start("stats", "--json", "--since", "all", "--config", str(whole_config))
-    after = start(*chat_args, "--config", str(split_config), stdin="yes\n5\n")
-    stats_lines, after_lines = finish(stats), finish(after)
+    """Bob has a whole conversation in one process; Ana's is split across two processes (a restart)."""
+    config = write_config(tmp_path_factory.mktemp("cli"), model_cache)
+    chat_args = ("chat", "--json", "--user", "ana", "--config", str(config))
+    first = finish(start(*chat_args, stdin=f"{QUESTION}\n/as bob\n{QUESTION}\nyes\n5\n"))
+    second = finish(start(*chat_args, stdin="yes\n5\n"))
+    stats_lines = finish(start("stats", "--json", "--since", "all", "--config", str(config)))
     assert len(stats_lines) == 1
-    return Runs(whole_lines, before_lines, after_lines, stats_lines[0])
+    return Runs(
+        whole=[line for line in first if line["to"] == "bob"],
+        before_restart=[line for line in first if line["to"] == "ana"],
+        after_restart=second,
+        stats=stats_lines[0],
+        everything=first + second,
+    )
 
 
 def service_kinds(lines: list[dict[str, object]]) -> list[object]:
@@ -85,9 +87,9 @@ def service_kinds(lines: list[dict[str, object]]) -> list[object]:
 
 
 def test_json_lines_follow_the_contract(runs: Runs) -> None:
-    for line in runs.whole + runs.before_restart + runs.after_restart:
+    assert {line["to"] for line in runs.everything} == {"ana", "bob"}
+    for line in runs.everything:
         assert set(line) == {"to", "kind", "text", "buttons"}
-        assert line["to"] == "ana"
         assert isinstance(line["text"], str) and line["text"]
         for button in line["buttons"]:  # type: ignore[attr-defined]
             assert set(button) == {"id", "label"}
@@ -112,10 +114,11 @@ def test_a_second_process_continues_the_conversation(runs: Runs) -> None:
 
 def test_stats_prints_the_contract_fields(runs: Runs) -> None:
     assert set(STATS_FIELDS) <= set(runs.stats)
-    assert runs.stats["conversations"] == 1
-    assert runs.stats["customers"] == 1
-    assert runs.stats["csat_responses"] == 1
+    assert runs.stats["conversations"] == 2
+    assert runs.stats["customers"] == 2
+    assert runs.stats["resolved_by_bot"] == 2
+    assert runs.stats["csat_responses"] == 2
     assert runs.stats["csat_average"] == 5.0
-    assert runs.stats["offers_made"] + runs.stats["referrals_given"] == 1  # type: ignore[operator]
+    assert runs.stats["offers_made"] + runs.stats["referrals_given"] == 2  # type: ignore[operator]
     assert runs.stats["offers_to_unsatisfied"] == 0
-    assert runs.stats["top_needs"] == [{"need": "battery_range", "count": 1}]
+    assert runs.stats["top_needs"] == [{"need": "battery_range", "count": 2}]
