@@ -12,6 +12,10 @@ OOS = "oos"
 KEEP_CORRECT = 0.95
 # With out-of-scope examples, give up at most this much in-scope accuracy to catch them.
 MAX_IN_SCOPE_LOSS = 0.03
+# A threshold estimated from a few dozen held-out examples is noisy and tends to come out high with a
+# sharp model; above this, paraphrases the KB did not foresee would be refused. Explicit floors
+# (`min_in_scope`) and configured thresholds are not capped.
+AUTO_THRESHOLD_CAP = 0.75
 
 FloatArray = NDArray[np.float64]
 
@@ -82,7 +86,8 @@ def choose_threshold(d: Decisions, min_in_scope: float | None = None) -> float:
     With out-of-scope rows: the highest threshold, hence the best oos recall, whose in-scope accuracy
     stays >= `min_in_scope` (default: closed-set accuracy minus MAX_IN_SCOPE_LOSS). A higher threshold
     also turns away low-confidence guesses at off-topic text unlike any held-out example.
-    Without out-of-scope rows: keep KEEP_CORRECT of the right answers.
+    Without out-of-scope rows: keep KEEP_CORRECT of the right answers. Automatic choices stop at
+    AUTO_THRESHOLD_CAP.
     """
     ins = ~d.is_oos
     if not ins.any():
@@ -91,7 +96,8 @@ def choose_threshold(d: Decisions, min_in_scope: float | None = None) -> float:
         right = np.sort(d.top_confidence[ins & d.correct & ~d.says_oos])
         if len(right) == 0:
             return 0.0
-        return float(right[int(np.floor((1 - KEEP_CORRECT) * len(right)))]) - 1e-9
+        return min(AUTO_THRESHOLD_CAP, float(right[int(np.floor((1 - KEEP_CORRECT) * len(right)))]) - 1e-9)
+    cap = 1.0 if min_in_scope is not None else AUTO_THRESHOLD_CAP
     if min_in_scope is None:
         min_in_scope = rates(d, 0.0)[0] - MAX_IN_SCOPE_LOSS
     best = 0.0
@@ -100,4 +106,4 @@ def choose_threshold(d: Decisions, min_in_scope: float | None = None) -> float:
         if rates(d, float(t))[0] + 1e-12 < min_in_scope:
             break
         best = float(t)
-    return best
+    return min(best, cap)

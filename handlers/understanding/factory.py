@@ -18,7 +18,7 @@ from handlers.understanding.understander import ModelUnderstander
 log = logging.getLogger(__name__)
 
 # Bump when features, classifier or calibration change, so old caches are not reused.
-ENGINE_VERSION = "4"
+ENGINE_VERSION = "5"
 ENGINES = ("default", "embeddings")
 
 def make_featurizer(engine: str, model: str = "all-MiniLM-L6-v2") -> Featurizer:
