@@ -214,17 +214,19 @@ async def time_stats(url: str, now: datetime, repetitions: int) -> dict[str, Any
 async def bench(label: str, url: str, load: Any, target: Any, conversations: int, repetitions: int) -> None:
     now = datetime.now(UTC)
     began = time.perf_counter()
-    await load(target, conversations, now)
-    loaded = time.perf_counter() - began
+    if load is not None:
+        await load(target, conversations, now)
+    loaded = time.perf_counter() - began if load is not None else None
     result = await time_stats(url, now, repetitions)
-    print(json.dumps({"database": label, "conversations": conversations, "load_s": round(loaded, 1), **result},
-                     default=str), flush=True)
+    summary = {"database": label, "conversations": conversations, "load_s": loaded and round(loaded, 1)}
+    print(json.dumps({**summary, **result}, default=str), flush=True)
 
 
 async def run(args: argparse.Namespace) -> None:
     if args.sqlite:
         path = Path(args.sqlite)
-        await bench("sqlite", f"sqlite+aiosqlite:///{path}", load_sqlite, path, args.conversations, args.repeat)
+        load = None if args.reuse else load_sqlite
+        await bench("sqlite", f"sqlite+aiosqlite:///{path}", load, path, args.conversations, args.repeat)
     if args.postgres:
         name = f"concierge_bench_{uuid.uuid4().hex[:8]}"
         admin = create_async_engine(args.postgres, isolation_level="AUTOCOMMIT")
@@ -246,9 +248,11 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostgreSQL URL whose server gets a scratch database")
     parser.add_argument("--conversations", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true", help="time an existing SQLite file instead of refilling it")
     args = parser.parse_args()
     if not (args.sqlite or args.postgres):
         parser.error("give --sqlite PATH and/or --postgres URL")
+    args.reuse = args.reuse and bool(args.sqlite) and Path(args.sqlite).exists()
     asyncio.run(run(args))
 
 
