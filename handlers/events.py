@@ -62,7 +62,7 @@ def _rule_event(text: str, state: str) -> Event | None:
     if code is not None:
         return Event(EventType.REFERRAL_CODE, code)
     score = phrases.rating_in(text)
-    if score is not None and state in (State.AWAIT_RATING, State.AWAIT_FEEDBACK):
+    if score is not None:
         return Event(EventType.RATING, str(score))
     return None
 

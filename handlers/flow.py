@@ -72,9 +72,9 @@ STATES: dict[State, dict[EventType, UseCase]] = {
         EventType.TEXT: service.answer_request,
         EventType.GREETING: service.greet,
         EventType.THANKS: service.welcome_thanks,
-        EventType.YES: service.answer_request,
-        EventType.NO: service.answer_request,
-        EventType.RATING: service.answer_request,
+        EventType.YES: notices.nothing_pending,
+        EventType.NO: notices.nothing_pending,
+        EventType.RATING: notices.nothing_pending,
     },
     State.AWAIT_RESOLUTION: {
         EventType.YES: service.resolved,
@@ -125,9 +125,9 @@ FALLBACKS: dict[EventType, UseCase] = {
     EventType.TEXT: service.answer_request,
     EventType.GREETING: service.greet,
     EventType.THANKS: service.welcome_thanks,
-    EventType.YES: service.answer_request,
-    EventType.NO: service.answer_request,
-    EventType.RATING: service.answer_request,
+    EventType.YES: notices.nothing_pending,
+    EventType.NO: notices.nothing_pending,
+    EventType.RATING: notices.nothing_pending,
 }
 
 
