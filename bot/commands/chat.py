@@ -10,9 +10,9 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from bot.channels.console import ConsoleChannel
 from pydantic import SecretStr
 
+from bot.channels.console import ConsoleChannel
 from bot.config import Config
 from bot.hub import Hub
 from bot.wiring import Runtime, open_runtime
