@@ -60,20 +60,8 @@ class Posted:
 
     @property
     def custom_ids(self) -> list[str]:
-        return [
-            c["custom_id"]
-            for row in self.message.get("components", [])
-            for c in row.get("components", [])
-            if "custom_id" in c
-        ]
-
-    @property
-    def text(self) -> str:
-        """Content plus embed titles and descriptions, for assertions on what a person reads."""
-        parts = [self.content]
-        for embed in self.message.get("embeds", []):
-            parts += [embed.get("title", ""), embed.get("description", "")]
-        return "\n".join(p for p in parts if p)
+        rows = self.message.get("components", [])
+        return [c["custom_id"] for row in rows for c in row.get("components", []) if "custom_id" in c]
 
 
 class _Conn:
@@ -87,21 +75,14 @@ class _Conn:
 class FakeDiscord:
     """The fake server; `await start()`, point the bot at `api_base` and `gateway_url`, then drive it."""
 
-    def __init__(
-        self,
-        *,
-        bot_id: int = 900000000000000001,
-        application_id: int = 900000000000000002,
-        guild_id: int = 900000000000000003,
-        support_channel_id: int = 900000000000000004,
-        desk_channel_id: int = 900000000000000005,
-        heartbeat_ms: int = 41250,
-        guild_create_delay: float = 0.0,
-    ) -> None:
+    # fmt: off
+    def __init__(self, *, bot_id: int = 900000000000000001, application_id: int = 900000000000000002,
+                 guild_id: int = 900000000000000003, support_channel_id: int = 900000000000000004,
+                 desk_channel_id: int = 900000000000000005, heartbeat_ms: int = 41250) -> None:
+        # fmt: on
         self.bot_id, self.application_id, self.guild_id = bot_id, application_id, guild_id
         self.support_channel_id, self.desk_channel_id = support_channel_id, desk_channel_id
         self.heartbeat_ms = heartbeat_ms
-        self.guild_create_delay = guild_create_delay
         self.calls: list[RestCall] = []
         self.posted: list[Posted] = []
         self.identifies: list[dict[str, Any]] = []
@@ -157,110 +138,44 @@ class FakeDiscord:
 
     # ---- ids and objects -----------------------------------------------------------------------
 
+    # fmt: off
+    # Payloads are kept one field group a line: the formatter would give each field its own line.
     def snowflake(self) -> int:
         return ((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (next(self._ids) & 0x3FFFFF)
 
     def user(self, user_id: int, name: str | None = None, *, bot: bool = False) -> dict[str, Any]:
         name = name or f"user{user_id % 10000}"
-        return {
-            "id": str(user_id),
-            "username": name,
-            "global_name": name.title(),
-            "discriminator": "0",
-            "avatar": None,
-            "bot": bot,
-            "public_flags": 0,
-        }
+        return {"id": str(user_id), "username": name, "global_name": name.title(), "discriminator": "0",
+                "avatar": None, "bot": bot, "public_flags": 0}
 
     @property
     def bot_user(self) -> dict[str, Any]:
-        return self.user(self.bot_id, "concierge", bot=True) | {
-            "verified": True,
-            "mfa_enabled": False,
-            "flags": 0,
-            "email": None,
-        }
+        return self.user(self.bot_id, "concierge", bot=True) | {"verified": True, "mfa_enabled": False, "flags": 0}
 
     def _member(self, user_id: int) -> dict[str, Any]:
-        return {
-            "user": self.user(user_id),
-            "roles": [],
-            "joined_at": _now(),
-            "deaf": False,
-            "mute": False,
-            "flags": 0,
-            "permissions": "2147483647",
-            "nick": None,
-        }
+        return {"user": self.user(user_id), "roles": [], "joined_at": _now(), "deaf": False, "mute": False,
+                "flags": 0, "permissions": "2147483647", "nick": None}
 
     def _channel(self, channel_id: int, name: str) -> dict[str, Any]:
-        return {
-            "id": str(channel_id),
-            "type": 0,
-            "name": name,
-            "position": 0,
-            "guild_id": str(self.guild_id),
-            "permission_overwrites": [],
-            "nsfw": False,
-            "parent_id": None,
-            "topic": None,
-            "last_message_id": None,
-            "rate_limit_per_user": 0,
-        }
+        return {"id": str(channel_id), "type": 0, "name": name, "position": 0, "guild_id": str(self.guild_id),
+                "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
+                "last_message_id": None, "rate_limit_per_user": 0}
 
     def _guild(self) -> dict[str, Any]:
+        everyone = {"id": str(self.guild_id), "name": "@everyone", "permissions": "2147483647", "position": 0,
+                    "color": 0, "hoist": False, "managed": False, "mentionable": False}
         return {
-            "id": str(self.guild_id),
-            "name": "Fake Guild",
-            "icon": None,
-            "owner_id": "1",
-            "region": None,
-            "afk_channel_id": None,
-            "afk_timeout": 300,
-            "verification_level": 0,
-            "default_message_notifications": 0,
-            "explicit_content_filter": 0,
-            "mfa_level": 0,
-            "features": [],
-            "emojis": [],
-            "stickers": [],
-            "system_channel_id": None,
-            "system_channel_flags": 0,
-            "rules_channel_id": None,
-            "vanity_url_code": None,
-            "description": None,
-            "banner": None,
-            "premium_tier": 0,
-            "preferred_locale": "en-US",
-            "public_updates_channel_id": None,
-            "nsfw_level": 0,
-            "roles": [
-                {
-                    "id": str(self.guild_id),
-                    "name": "@everyone",
-                    "permissions": "2147483647",
-                    "position": 0,
-                    "color": 0,
-                    "hoist": False,
-                    "managed": False,
-                    "mentionable": False,
-                }
-            ],
-            "member_count": 3,
-            "large": False,
-            "unavailable": False,
-            "joined_at": _now(),
-            "channels": [
-                self._channel(self.support_channel_id, "support"),
-                self._channel(self.desk_channel_id, "desk"),
-            ],
-            "threads": [],
-            "members": [self._member(self.bot_id)],
-            "voice_states": [],
-            "presences": [],
-            "stage_instances": [],
-            "guild_scheduled_events": [],
-            "soundboard_sounds": [],
+            "id": str(self.guild_id), "name": "Fake Guild", "icon": None, "owner_id": "1", "region": None,
+            "afk_channel_id": None, "afk_timeout": 300, "verification_level": 0, "mfa_level": 0,
+            "default_message_notifications": 0, "explicit_content_filter": 0, "features": [], "emojis": [],
+            "stickers": [], "system_channel_id": None, "system_channel_flags": 0, "rules_channel_id": None,
+            "vanity_url_code": None, "description": None, "banner": None, "premium_tier": 0, "nsfw_level": 0,
+            "preferred_locale": "en-US", "public_updates_channel_id": None, "roles": [everyone],
+            "member_count": 3, "large": False, "unavailable": False, "joined_at": _now(),
+            "channels": [self._channel(self.support_channel_id, "support"),
+                         self._channel(self.desk_channel_id, "desk")],
+            "threads": [], "members": [self._member(self.bot_id)], "voice_states": [], "presences": [],
+            "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
         }
 
     def _dm_channel(self, user_id: int) -> dict[str, Any]:
@@ -268,55 +183,69 @@ class FakeDiscord:
             channel_id = self.snowflake()
             self.dm_channels[user_id] = channel_id
             self._dm_users[channel_id] = user_id
-        return {
-            "id": str(self.dm_channels[user_id]),
-            "type": 1,
-            "recipients": [self.user(user_id)],
-            "last_message_id": None,
-        }
+        return {"id": str(self.dm_channels[user_id]), "type": 1, "recipients": [self.user(user_id)],
+                "last_message_id": None}
 
-    def _message(
-        self,
-        channel_id: int,
-        author: dict[str, Any],
-        body: dict[str, Any],
-        *,
-        files: list[tuple[str, bytes]] = (),
-        flags: int = 0,
-        **extra: Any,
-    ) -> dict[str, Any]:  # type: ignore[assignment]
+    def _message(self, channel_id: int, author: dict[str, Any], body: dict[str, Any], *,
+                 files: list[tuple[str, bytes]] | None = None, flags: int = 0, **extra: Any) -> dict[str, Any]:
         message_id = self.snowflake()
-        attachments = [
-            {
-                "id": str(self.snowflake()),
-                "filename": name,
-                "size": len(data),
-                "url": f"http://127.0.0.1:{self.port}/attachments/{name}",
-                "proxy_url": f"http://127.0.0.1:{self.port}/attachments/{name}",
-                "content_type": "image/png" if name.endswith(".png") else "application/octet-stream",
-            }
-            for name, data in files
-        ]
+        url = f"http://127.0.0.1:{self.port}/attachments/"
+        attachments = [{"id": str(self.snowflake()), "filename": name, "size": len(data), "url": url + name,
+                        "proxy_url": url + name, "content_type": "image/png" if name.endswith(".png") else None}
+                       for name, data in files or []]
         message = {
-            "id": str(message_id),
-            "channel_id": str(channel_id),
-            "author": author,
-            "content": body.get("content") or "",
-            "timestamp": _now(),
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": attachments,
-            "embeds": body.get("embeds") or [],
-            "pinned": False,
-            "type": 0,
-            "components": body.get("components") or [],
-            "flags": flags | int(body.get("flags") or 0),
+            "id": str(message_id), "channel_id": str(channel_id), "author": author,
+            "content": body.get("content") or "", "timestamp": _now(), "edited_timestamp": None, "tts": False,
+            "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": attachments,
+            "embeds": body.get("embeds") or [], "pinned": False, "type": 0,
+            "components": body.get("components") or [], "flags": flags | int(body.get("flags") or 0),
         } | extra
         self.messages[message_id] = message
         return message
+
+    def _ready(self, conn: _Conn) -> dict[str, Any]:
+        return {"v": 10, "user": self.bot_user, "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+                "session_id": f"session-{self.snowflake()}", "resume_gateway_url": self.gateway_url,
+                "application": {"id": str(self.application_id), "flags": 0}, "shard": list(conn.shard),
+                "private_channels": [], "relationships": [], "user_settings": {}, "presences": [],
+                "guild_join_requests": [], "geo_ordered_rtc_regions": []}
+
+    def _interaction(self, user_id: int, kind: int, data: dict[str, Any], channel_id: int | None,
+                     guild: bool) -> dict[str, Any]:
+        interaction_id = self.snowflake()
+        payload: dict[str, Any] = {
+            "id": str(interaction_id), "application_id": str(self.application_id), "type": kind,
+            "token": f"itoken-{interaction_id}", "version": 1, "data": data, "locale": "en-US",
+            "app_permissions": "2147483647", "entitlements": [], "attachment_size_limit": 8 * 1024 * 1024,
+            "authorizing_integration_owners": {"0": str(self.guild_id)} if guild else {"1": str(user_id)},
+            "context": 0 if guild else 1,
+        }
+        if guild:
+            channel = channel_id or self.support_channel_id
+            payload |= {"guild_id": str(self.guild_id), "member": self._member(user_id), "guild_locale": "en-US",
+                        "channel_id": str(channel), "channel": self._channel(channel, "support"),
+                        "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []}}
+        else:
+            dm = self._dm_channel(user_id)
+            payload |= {"user": self.user(user_id), "channel_id": dm["id"], "channel": dm}
+        self.interaction_users[interaction_id] = user_id
+        self.interactions[interaction_id] = payload
+        return payload
+
+    def _gateway_bot(self) -> dict[str, Any]:
+        return {"url": self.gateway_url, "shards": 1,
+                "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}}
+
+    def _application(self) -> dict[str, Any]:
+        return {"id": str(self.application_id), "name": "Concierge", "icon": None, "description": "",
+                "rpc_origins": [], "bot_public": True, "bot_require_code_grant": False, "owner": self.user(1),
+                "summary": "", "verify_key": "00", "team": None, "flags": 0}
+
+    def _command(self, command: dict[str, Any]) -> dict[str, Any]:
+        return command | {"id": str(self.snowflake()), "application_id": str(self.application_id), "version": "1",
+                          "type": command.get("type", 1), "default_member_permissions": None,
+                          "dm_permission": True, "nsfw": False}
+    # fmt: on
 
     # ---- gateway -------------------------------------------------------------------------------
 
@@ -346,27 +275,7 @@ class FakeDiscord:
             await self._notify()
             shard = data.get("shard") or [0, 1]
             conn.shard = (int(shard[0]), int(shard[1]))
-            await self._send(
-                conn,
-                "READY",
-                {
-                    "v": 10,
-                    "user": self.bot_user,
-                    "guilds": [{"id": str(self.guild_id), "unavailable": True}],
-                    "session_id": f"session-{self.snowflake()}",
-                    "resume_gateway_url": self.gateway_url,
-                    "application": {"id": str(self.application_id), "flags": 0},
-                    "shard": list(conn.shard),
-                    "private_channels": [],
-                    "relationships": [],
-                    "user_settings": {},
-                    "presences": [],
-                    "guild_join_requests": [],
-                    "geo_ordered_rtc_regions": [],
-                },
-            )
-            if self.guild_create_delay:
-                await asyncio.sleep(self.guild_create_delay)
+            await self._send(conn, "READY", self._ready(conn))
             if self._owns(conn, self.guild_id):
                 await self._send(conn, "GUILD_CREATE", self._guild())
             self._identified(conn)
@@ -430,41 +339,6 @@ class FakeDiscord:
         )
         await self.dispatch("MESSAGE_CREATE", message, guild_id=self.guild_id)
         return message
-
-    def _interaction(
-        self, user_id: int, kind: int, data: dict[str, Any], channel_id: int | None, guild: bool
-    ) -> dict[str, Any]:
-        interaction_id = self.snowflake()
-        payload: dict[str, Any] = {
-            "id": str(interaction_id),
-            "application_id": str(self.application_id),
-            "type": kind,
-            "token": f"itoken-{interaction_id}",
-            "version": 1,
-            "data": data,
-            "locale": "en-US",
-            "app_permissions": "2147483647",
-            "entitlements": [],
-            "attachment_size_limit": 8 * 1024 * 1024,
-            "authorizing_integration_owners": {"0": str(self.guild_id)} if guild else {"1": str(user_id)},
-            "context": 0 if guild else 1,
-        }
-        if guild:
-            channel = channel_id or self.support_channel_id
-            payload |= {
-                "guild_id": str(self.guild_id),
-                "member": self._member(user_id),
-                "guild_locale": "en-US",
-                "channel_id": str(channel),
-                "channel": self._channel(channel, "support"),
-                "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
-            }
-        else:
-            dm = self._dm_channel(user_id)
-            payload |= {"user": self.user(user_id), "channel_id": dm["id"], "channel": dm}
-        self.interaction_users[interaction_id] = user_id
-        self.interactions[interaction_id] = payload
-        return payload
 
     async def press(self, user_id: int, message: dict[str, Any] | Posted, custom_id: str) -> dict[str, Any]:
         """Have a user press a button of a message the bot sent; returns the INTERACTION_CREATE payload."""
@@ -546,10 +420,6 @@ class FakeDiscord:
                 return
         raise TimeoutError("the bot kept calling")
 
-    def posted_to_user(self, user_id: int, after: int = 0) -> list[Posted]:
-        """Messages in the user's DM, plus interaction answers to the user's own interactions."""
-        return [p for p in self.posted[after:] if p.user_id == user_id]
-
     # ---- REST ----------------------------------------------------------------------------------
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
@@ -571,37 +441,11 @@ class FakeDiscord:
     async def _route(self, call: RestCall) -> web.StreamResponse:
         m, p, body = call.method, call.path, call.body or {}
         if m == "GET" and p in ("/gateway/bot", "/gateway"):
-            return _json(
-                {
-                    "url": self.gateway_url,
-                    "shards": 1,
-                    "session_start_limit": {
-                        "total": 1000,
-                        "remaining": 1000,
-                        "reset_after": 0,
-                        "max_concurrency": 1,
-                    },
-                }
-            )
+            return _json(self._gateway_bot())
         if m == "GET" and p == "/users/@me":
             return _json(self.bot_user)
         if m == "GET" and p == "/oauth2/applications/@me":
-            return _json(
-                {
-                    "id": str(self.application_id),
-                    "name": "Concierge",
-                    "icon": None,
-                    "description": "",
-                    "rpc_origins": [],
-                    "bot_public": True,
-                    "bot_require_code_grant": False,
-                    "owner": self.user(1),
-                    "summary": "",
-                    "verify_key": "00",
-                    "team": None,
-                    "flags": 0,
-                }
-            )
+            return _json(self._application())
         if m == "PUT" and re.fullmatch(r"/applications/\d+(/guilds/\d+)?/commands", p):
             return _json([self._command(c) for c in body])
         if m == "POST" and p == "/users/@me/channels":
@@ -619,29 +463,15 @@ class FakeDiscord:
             return _json(self._callback(int(match[1]), body, call))
         if m == "POST" and (match := re.fullmatch(r"/webhooks/(\d+)/itoken-(\d+)", p)):
             interaction_id = int(match[2])
+            channel_id = self._interaction_channel(interaction_id)
             message = self._message(
-                self._interaction_channel(interaction_id),
-                self.bot_user,
-                body,
-                files=call.files,
-                webhook_id=str(self.application_id),
+                channel_id, self.bot_user, body, files=call.files, webhook_id=str(self.application_id)
             )
             self._post("followup", int(message["channel_id"]), message, call, interaction_id)
             return _json(message)
         if match := re.fullmatch(r"/webhooks/\d+/itoken-(\d+)/messages/(@original|\d+)", p):
             return self._original(m, int(match[1]), match[2], body)
         return _json({"message": f"fake: no route {m} {p}", "code": 0}, status=404)
-
-    def _command(self, command: dict[str, Any]) -> dict[str, Any]:
-        return command | {
-            "id": str(self.snowflake()),
-            "application_id": str(self.application_id),
-            "version": "1",
-            "type": command.get("type", 1),
-            "default_member_permissions": None,
-            "dm_permission": True,
-            "nsfw": False,
-        }
 
     def _post(
         self,
@@ -672,52 +502,31 @@ class FakeDiscord:
         payload = self.interactions.get(interaction_id)
         return int(payload["channel_id"]) if payload else 0
 
+    # fmt: off
     def _callback(self, interaction_id: int, body: dict[str, Any], call: RestCall) -> dict[str, Any]:
         kind, data = int(body.get("type", 0)), body.get("data") or {}
         payload = self.interactions.get(interaction_id, {})
-        result: dict[str, Any] = {
-            "interaction": {
-                "id": str(interaction_id),
-                "type": int(payload.get("type", 2)),
-                "response_message_loading": kind == 5,
-                "response_message_ephemeral": bool(int(data.get("flags") or 0) & EPHEMERAL),
-            }
-        }
-        if kind == 4:
-            message = self._message(
-                self._interaction_channel(interaction_id),
-                self.bot_user,
-                data,
-                files=call.files,
-                interaction_metadata={
-                    "id": str(interaction_id),
-                    "type": int(payload.get("type", 2)),
-                    "user": self.user(self.interaction_users.get(interaction_id, 1)),
-                    "authorizing_integration_owners": {},
-                },
-            )
-            self._post(
-                "callback",
-                int(message["channel_id"]),
-                message,
-                RestCall(call.method, call.path, call.query, data, call.files),
-                interaction_id,
-            )
+        channel_id = self._interaction_channel(interaction_id)
+        result: dict[str, Any] = {"interaction": {
+            "id": str(interaction_id), "type": int(payload.get("type", 2)), "response_message_loading": kind == 5,
+            "response_message_ephemeral": bool(int(data.get("flags") or 0) & EPHEMERAL)}}
+        if kind == 4:  # CHANNEL_MESSAGE_WITH_SOURCE
+            metadata = {"id": str(interaction_id), "type": int(payload.get("type", 2)),
+                        "user": self.user(self.interaction_users.get(interaction_id, 1)),
+                        "authorizing_integration_owners": {}}
+            message = self._message(channel_id, self.bot_user, data, files=call.files, interaction_metadata=metadata)
+            self._post("callback", channel_id, message, RestCall(call.method, call.path, call.query, data, call.files),
+                       interaction_id)
             result["interaction"]["response_message_id"] = message["id"]
             result["resource"] = {"type": 4, "message": message}
-        elif kind == 7 and payload.get("message"):
-            message = self._edit(int(payload["message"]["id"]), data)
-            result["resource"] = {"type": 7, "message": message}
-        elif kind == 5:
-            original = self._message(
-                self._interaction_channel(interaction_id),
-                self.bot_user,
-                {"content": ""},
-                flags=int(data.get("flags") or 0) | 128,
-            )
-            payload["_original"] = original
-            result["interaction"]["response_message_id"] = original["id"]
+        elif kind == 7 and payload.get("message"):  # UPDATE_MESSAGE
+            result["resource"] = {"type": 7, "message": self._edit(int(payload["message"]["id"]), data)}
+        elif kind == 5:  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: a "thinking…" original to edit or delete
+            flags = int(data.get("flags") or 0) | 128
+            payload["_original"] = self._message(channel_id, self.bot_user, {"content": ""}, flags=flags)
+            result["interaction"]["response_message_id"] = payload["_original"]["id"]
         return result
+    # fmt: on
 
     def _original(self, method: str, interaction_id: int, which: str, body: dict[str, Any]) -> web.Response:
         payload = self.interactions.get(interaction_id, {})
