@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,17 +49,24 @@ class Result:
     app: str
     senders: int
     events: int
-    seconds: float
-    ack_ms: list[float]
+    events_per_second: float
+    ack_p50_ms: float
+    ack_p99_ms: float
     errors: int
 
-    @property
-    def events_per_second(self) -> float:
-        return self.events / self.seconds
 
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.ack_ms)
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def median_of(runs: list[Result]) -> Result:
+    """One row from several rounds: the median of each figure (the machine may be shared)."""
+    first = runs[0]
+    return Result(first.app, first.senders, first.events,
+                  statistics.median(r.events_per_second for r in runs),
+                  statistics.median(r.ack_p50_ms for r in runs), statistics.median(r.ack_p99_ms for r in runs),
+                  sum(r.errors for r in runs))
 
 
 class RemoteFake:
@@ -223,11 +232,47 @@ async def drive(
             await asyncio.sleep(0.1)
 
 
-def measure(app: str, bot: BotProcess, fake: RemoteFake, senders: int, events: int) -> Result:
-    tag = "".join(word[0].upper() for word in app.split() if word[0].isalpha())
-    asyncio.run(drive(bot, fake, senders, max(20, events // 10), f"W{tag}{senders}"))  # warm up
-    seconds, acks, errors = asyncio.run(drive(bot, fake, senders, events, f"{tag}{senders}"))
-    return Result(app, senders, events, seconds, acks, errors)
+def measure(app: str, bot: BotProcess, fake: RemoteFake, senders: int, events: int, round_: int) -> Result:
+    tag = "".join(word[0].upper() for word in app.split() if word[0].isalpha()) + f"{round_}R{senders}"
+    asyncio.run(drive(bot, fake, senders, max(20, events // 10), f"W{tag}"))  # warm up
+    seconds, acks, errors = asyncio.run(drive(bot, fake, senders, events, tag))
+    return Result(app, senders, events, events / seconds, percentile(acks, 0.5), percentile(acks, 0.99), errors)
+
+
+def measure_core(config_dir: Path, cache_dir: Path, senders: int, events: int, round_: int) -> Result:
+    """The core alone, in this process, no Slack: the ceiling `concierge run slack` can reach."""
+    from bot.config import load_config
+    from bot.wiring import open_runtime
+    from handlers.messages import Inbound
+
+    directory = config_dir / f"core-{round_}-{senders}"
+    directory.mkdir()
+    (directory / "c.toml").write_text(f'[database]\nurl = "sqlite+aiosqlite:///{directory / "c.db"}"\n'
+                                      f'[understanding]\ncache_dir = "{cache_dir}"\n')
+
+    async def run() -> float:
+        async with open_runtime(load_config(directory / "c.toml", environ={})) as runtime:
+            async def one(n: int, tag: str) -> None:
+                user = f"U{tag}{n:05d}"
+                await runtime.core.handle(Inbound("slack", user, QUESTIONS[n % len(QUESTIONS)],
+                                                  event_id=f"E{user}", channel_id=f"D{user[1:]}"))
+
+            async def flood(count: int, tag: str) -> float:
+                queue = list(range(count))
+                started = time.perf_counter()
+
+                async def sender() -> None:
+                    while queue:
+                        await one(queue.pop(), tag)
+
+                await asyncio.gather(*(sender() for _ in range(senders)))
+                return time.perf_counter() - started
+
+            await flood(max(20, events // 10), "WARM")
+            return await flood(events, "CORE")
+
+    seconds = asyncio.run(run())
+    return Result("core alone, no Slack", senders, events, events / seconds, float("nan"), float("nan"), 0)
 
 
 def table(results: list[Result]) -> str:
@@ -236,20 +281,23 @@ def table(results: list[Result]) -> str:
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         ratio = f"{r.events_per_second / echo[r.senders]:.0%}" if r.senders in echo else "–"
+        p50, p99 = ("–", "–") if math.isnan(r.ack_p50_ms) else (f"{r.ack_p50_ms:.1f}", f"{r.ack_p99_ms:.1f}")
         lines.append(f"| {r.app} | {r.senders} | {r.events} | {r.events_per_second:.0f} | {ratio} | "
-                     f"{r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} | {r.errors} |")
+                     f"{p50} | {p99} | {r.errors} |")
     return "\n".join(lines)
 
 
-def write_docs(results: list[Result], events: int, notes: str) -> None:
+def write_docs(results: list[Result], events: int, repeat: int, notes: str) -> None:
     """Replace only the `## Slack` section of docs/benchmarks.md (other sections belong to others)."""
     section = "\n".join([
         "## Slack", "",
         "`benchmarks/slack_throughput.py`: three servers, each its own process in HTTP mode against the fake",
         "Slack Web API (a process of its own too) on 127.0.0.1, measured in the same run: a bare slack-bolt",
         "app that only echoes; Concierge's Slack adapter and hub with a core that only echoes (the adapter's",
-        "own cost); and `concierge run slack` (SQLite, demo knowledge base). Senders post signed `message.im`",
-        f"events back to back ({events} per run after a warm-up, each from a new customer). Events/s counts",
+        "own cost); and `concierge run slack` (SQLite, demo knowledge base). The last rows call the core",
+        "in-process with no Slack at all, the ceiling for the full run. Senders post signed `message.im`",
+        f"events back to back ({events} per run after a warm-up, each from a new customer; median of {repeat}",
+        "interleaved rounds). Events/s counts",
         "events fully handled, from the first send to the last reply posted (Concierge answers each with an",
         "answer and a resolution check). Ack latency is the HTTP response time Slack's 3-second deadline",
         f"applies to. Measured {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}.",
@@ -271,7 +319,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=400)
     parser.add_argument("--senders", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--apps", nargs="+", default=["echo", "adapter", "concierge"])
+    parser.add_argument("--apps", nargs="+", default=["echo", "adapter", "concierge", "core"])
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; the table shows each figure's median")
     parser.add_argument("--write-docs", action="store_true", help="update the ## Slack section of docs/benchmarks.md")
     parser.add_argument("--notes", default="", help="a paragraph to add under the table")
     parser.add_argument("--serve", choices=("fake", "echo", "adapter"), help=argparse.SUPPRESS)
@@ -283,29 +332,40 @@ def main() -> None:
                  "adapter": lambda: serve_adapter(args.port, args.api_url)}
         serve[args.serve]()
         return
-    results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp, remote_fake(Path(tmp)) as fake:
         directory = Path(tmp)
         servers: dict[str, tuple[str, Callable[[], BotProcess]]] = {
             "echo": ("bolt echo", lambda: start_server("echo", fake, directory)),
             "adapter": ("adapter + echo core", lambda: start_server("adapter", fake, directory)),
             "concierge": ("concierge", lambda: launch(directory, fake, directory / "cache")),
+            "core": ("core alone, no Slack", lambda: running["concierge"]),
         }
-        for key in args.apps:
-            app, start = servers[key]
-            bot = start()
-            try:
-                for senders in args.senders:
-                    results.append(measure(app, bot, fake, senders, args.events))
-                    print(table(results[-1:]).splitlines()[-1], flush=True)
-            finally:
+        running: dict[str, BotProcess] = {}
+        runs: dict[tuple[str, int], list[Result]] = {}
+        try:
+            for key in args.apps:
+                if key != "core":
+                    running[key] = servers[key][1]()
+            # Rounds interleave the apps, so a busy spell on a shared machine hits all of them alike.
+            for round_ in range(args.repeat):
+                for key in args.apps:
+                    for senders in args.senders:
+                        app = servers[key][0]
+                        if key == "core":
+                            result = measure_core(directory, directory / "cache", senders, args.events, round_)
+                        else:
+                            result = measure(app, running[key], fake, senders, args.events, round_)
+                        runs.setdefault((app, senders), []).append(result)
+                        print(f"round {round_ + 1}: " + table([result]).splitlines()[-1], flush=True)
+        finally:
+            for bot in running.values():
                 bot.stop()
+    results = [median_of(group) for group in runs.values()]
     print(table(results))
-    print(json.dumps([{"app": r.app, "senders": r.senders, "events_per_second": round(r.events_per_second, 1),
-                       "ack_p50_ms": round(r.percentile(0.5), 2), "ack_p99_ms": round(r.percentile(0.99), 2),
-                       "errors": r.errors} for r in results]))
+    print(json.dumps([{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in vars(r).items()}
+                      for r in results]))
     if args.write_docs:
-        write_docs(results, args.events, args.notes)
+        write_docs(results, args.events, args.repeat, args.notes)
 
 
 if __name__ == "__main__":

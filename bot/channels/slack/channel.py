@@ -30,7 +30,9 @@ from handlers.messages import Inbound, Reply
 log = logging.getLogger(__name__)
 
 RATE_LIMIT_RETRIES = 3
-WORKERS = 16
+# Enough turns in flight to cover Slack's round trips (two or three API calls per turn), few enough
+# that a burst cannot crowd the event loop and delay the next ack past Slack's 3-second limit.
+WORKERS = 64
 BACKLOG_WARNING = 1000
 # Slack answers these when the bot cannot post where a command was typed; the user's DM always works.
 _UNREACHABLE_CHANNEL = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
