@@ -10,9 +10,7 @@ from bot.channels.discord.invite import SCOPES, invite_url, needed_permissions
 from bot.config import ConfigError, load_config
 
 
-def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Add `discord invite-url` to the command line; `common` carries `--config`."""
     discord_parser = subparsers.add_parser("discord", help="Discord helpers")
     actions = discord_parser.add_subparsers(dest="discord_command", metavar="COMMAND", required=True)
@@ -23,9 +21,7 @@ def register(
         description=f"Print the OAuth2 invite URL (scopes: {' '.join(SCOPES)}; "
         f"permissions {needed_permissions().value}).",
     )
-    invite.add_argument(
-        "--application-id", type=int, help="the application id (default: [discord] application_id)"
-    )
+    invite.add_argument("--application-id", type=int, help="the application id (default: [discord] application_id)")
     invite.set_defaults(func=invite_url_command)
 
 
@@ -37,11 +33,11 @@ def invite_url_command(args: argparse.Namespace) -> int:
         try:
             config = load_config(Path(config_path) if config_path else None)
         except ConfigError as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(f"concierge: error: {error}", file=sys.stderr)
             return 2
         application_id = config.discord.application_id
     if application_id is None:
-        print("error: set [discord] application_id in the config or pass --application-id", file=sys.stderr)
+        print("concierge: error: set [discord] application_id in the config or pass --application-id", file=sys.stderr)
         return 2
     print(invite_url(application_id))
     return 0

@@ -281,3 +281,9 @@ async def test_a_rejected_token_is_a_one_line_error(fake: FakeDiscord) -> None:
     with pytest.raises(ValueError, match="rejected the token") as error:
         await asyncio.wait_for(DiscordChannel(settings).run(ScriptedInbox()), 10)
     assert "fake-token" not in str(error.value)
+
+
+async def test_an_unreachable_discord_is_a_one_line_error() -> None:
+    settings = DiscordConfig(token="fake-token", api_base="http://127.0.0.1:9/api/v10")
+    with pytest.raises(ValueError, match="cannot reach Discord at http://127\\.0\\.0\\.1:9/api/v10"):
+        await asyncio.wait_for(DiscordChannel(settings).run(ScriptedInbox()), 10)

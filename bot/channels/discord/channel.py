@@ -95,6 +95,8 @@ class DiscordChannel:
             except discord.LoginFailure:
                 # The CLI reports a ValueError as one line; the token itself is never part of it.
                 raise ValueError("Discord rejected the token: check DISCORD_TOKEN or [discord] token") from None
+            except aiohttp.ClientConnectorError as error:
+                raise ValueError(f"cannot reach Discord at {self.settings.api_base}: {_describe(error)}") from None
             except discord.PrivilegedIntentsRequired:
                 raise ValueError(
                     "Discord refused the message content intent: enable it for the bot in the developer "
