@@ -236,8 +236,11 @@ async def run(args: argparse.Namespace) -> None:
                 await connection.execute(text(f'CREATE DATABASE "{name}"'))
             await bench("postgresql", url, load_postgres, url, args.conversations, args.repeat)
         finally:
-            async with admin.connect() as connection:
-                await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if args.keep:
+                print(f"kept {url}", file=sys.stderr)
+            else:
+                async with admin.connect() as connection:
+                    await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             await admin.dispose()
 
 
@@ -248,6 +251,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostgreSQL URL whose server gets a scratch database")
     parser.add_argument("--conversations", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch PostgreSQL database (to inspect)")
     parser.add_argument("--reuse", action="store_true", help="time an existing SQLite file instead of refilling it")
     args = parser.parse_args()
     if not (args.sqlite or args.postgres):
