@@ -44,6 +44,11 @@ def test_buttons_become_an_actions_block_under_the_text() -> None:
     assert rendered.text == "How did we do? &lt;3"
 
 
+def test_buttons_without_text_have_no_empty_section() -> None:
+    rendered = render(_reply("  ", buttons=(Button("a", "A"),)))
+    assert [b["type"] for b in rendered.blocks] == ["actions"]
+
+
 def test_many_buttons_split_into_blocks_of_25_with_unique_ids() -> None:
     rendered = render(_reply(buttons=tuple(Button(str(n), "x" * 100) for n in range(30))))
     actions = [b for b in rendered.blocks if b["type"] == "actions"]

@@ -265,6 +265,11 @@ class SlackChannel:
         health_app = build_web_app(None, self._healthy, self.mode)
         runner = await serve(health_app, self.settings.host, self.settings.port)
         try:
+            # The Socket Mode client retries a refused token forever; asking once first fails fast.
+            try:
+                await self.client.apps_connections_open(app_token=app_token)
+            except SlackApiError as error:
+                raise ConfigError(f"Slack rejected the app token: {error.response.get('error')}") from None
             await connect()
             self.ready.set()
             log.info("Slack: Socket Mode connected")

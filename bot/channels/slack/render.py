@@ -41,7 +41,7 @@ def render(reply: Reply) -> Rendered:
     blocks: list[dict[str, Any]] = []
     if reply.kind == Kind.STATS:
         blocks.extend(_figure_blocks(reply.text))
-    elif reply.buttons:
+    elif reply.buttons and reply.text.strip():
         blocks.extend(_section(chunk) for chunk in split_for_sections(reply.text))
     if reply.buttons:
         blocks.extend(button_blocks(reply.buttons))

@@ -8,6 +8,8 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
+from bot.config import ConfigError
+
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
@@ -40,6 +42,9 @@ async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
     site = web.TCPSite(runner, host, port)
     try:
         await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        raise ConfigError(f"cannot listen on {host}:{port} ([slack] host/port): {error.strerror}") from None
     except BaseException:
         await runner.cleanup()
         raise

@@ -122,14 +122,19 @@ class BotProcess:
                 self.process.wait(5)
 
 
-def start_bot(config: Path, port: int, *, timeout: float = 120.0) -> BotProcess:
-    """Start the bot and wait until /healthz answers 200."""
+def bot_environment() -> dict[str, str]:
+    """This environment without the variables that would override the test's config file."""
     env = {k: v for k, v in os.environ.items() if k not in _OVERRIDES}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    return env
+
+
+def start_bot(config: Path, port: int, *, timeout: float = 120.0) -> BotProcess:
+    """Start the bot and wait until /healthz answers 200."""
     log = config.with_name("bot.log")
     with log.open("wb") as sink:
         process = subprocess.Popen([*concierge_command(), "run", "slack", "--config", str(config)],
-                                   stdout=sink, stderr=subprocess.STDOUT, env=env, cwd=config.parent)
+                                   stdout=sink, stderr=subprocess.STDOUT, env=bot_environment(), cwd=config.parent)
     bot = BotProcess(process, port, log)
     deadline = time.monotonic() + timeout
     while bot.health() != 200:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -263,6 +264,21 @@ async def test_socket_mode_event_is_acked_and_answered(fake_slack: FakeSlack) ->
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_bad_tokens_and_a_taken_port_are_one_line_errors(fake_slack: FakeSlack) -> None:
+    inbox = ScriptedInbox()
+    with pytest.raises(ConfigError, match="bot token: invalid_auth"):
+        await SlackChannel(settings(fake_slack, free_port(), bot_token=SecretStr("xoxb-wrong"))).run(inbox)
+    socket_settings = settings(fake_slack, free_port(), app_token=SecretStr("xapp-wrong"), signing_secret=None)
+    with pytest.raises(ConfigError, match="app token: invalid_auth"):
+        await asyncio.wait_for(SlackChannel(socket_settings).run(inbox), 10)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
+            await SlackChannel(settings(fake_slack, port)).run(inbox)
 
 
 def test_missing_secrets_are_config_errors() -> None:

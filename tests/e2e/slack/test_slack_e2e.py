@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.slack.slack_harness import BotProcess, buttons_of, kind_of, launch, post_with, posts_to, settle
-from tests.fakes.slack_api import FakeSlack, dm
+from tests.e2e.slack.slack_harness import (
+    BotProcess,
+    bot_environment,
+    buttons_of,
+    concierge_command,
+    kind_of,
+    launch,
+    post_with,
+    posts_to,
+    settle,
+    write_config,
+)
+from tests.fakes.slack_api import FakeSlack, dm, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -131,3 +143,16 @@ def test_socket_mode_event_reaches_the_core_and_the_reply_the_api(
             assert fake.of("apps.connections.open")[0].token == "xapp-test"
         finally:
             bot.stop()
+
+
+def test_a_refused_bot_token_stops_the_bot_with_a_one_line_error(
+    understanding_cache: Path, tmp_path: Path
+) -> None:
+    with FakeSlack(token="xoxb-the-real-one") as fake:
+        config = write_config(tmp_path, fake, port=free_port(), cache_dir=understanding_cache)
+        finished = subprocess.run([*concierge_command(), "run", "slack", "--config", str(config)],
+                                  capture_output=True, timeout=120, env=bot_environment(), cwd=tmp_path)
+    assert finished.returncode != 0
+    last = finished.stderr.decode().strip().splitlines()[-1]
+    assert last == "concierge: error: Slack rejected the bot token: invalid_auth"
+    assert "xoxb-test" not in finished.stderr.decode()
