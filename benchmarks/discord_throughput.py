@@ -224,9 +224,9 @@ def verdict(results: list[Result]) -> list[str]:
     met = all((r.vs_echo or 0) >= TARGET for r in full)
     return [
         f"With {senders} senders: the Discord adapter itself (Concierge's client and hub over an instant core) "
-        f"runs at {shares(ADAPTER)} of the echo bot's messages/s and needs {shares(ADAPTER, cpu=True)} of its "
-        "CPU per message as the echo bot (CPU vs echo: the echo bot's CPU per message over this one's, which the "
-        "rate would follow on an idle machine). "
+        f"runs at {shares(ADAPTER)} of the echo bot's messages/s, and its CPU vs echo is {shares(ADAPTER, cpu=True)} "
+        "(the echo bot's CPU per message divided by this one's: the share of the echo rate it would reach on an "
+        "idle machine; CPU is read from /proc in 10 ms ticks). "
         f"`concierge run discord` as a whole runs at {shares(FULL)} of the echo bot: "
         + (
             "the target is met."
