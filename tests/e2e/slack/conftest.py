@@ -1,19 +1,13 @@
-"""Fixtures for the Slack adapter tests: a fake Slack Web API on 127.0.0.1."""
+"""Fixtures for the Slack adapter tests: a fake Slack Web API on 127.0.0.1 and one model cache."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-if str(ROOT) not in sys.path:
-    # The shared fakes live in tests/fakes, which is not an installed package.
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes.slack_api import FakeSlack  # noqa: E402
+from tests.fakes.slack_api import FakeSlack
 
 
 @pytest.fixture
