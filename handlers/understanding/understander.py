@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,6 +13,7 @@ from handlers.understanding.model import IntentModel
 from handlers.understanding.types import IntentGuess, Understanding
 
 TOP_K = 5
+_WORD = re.compile(r"\w")
 
 
 class ModelUnderstander:
@@ -36,13 +38,15 @@ class ModelUnderstander:
         """Rank in-scope intents for each text and say whether it is out of scope."""
         probs = self.model.probabilities(texts)
         results = []
-        for row in probs:
+        for text, row in zip(texts, probs, strict=True):
             in_probs = row[self._in_scope]
             order = np.argsort(-in_probs)[:TOP_K]
             ranked = tuple(IntentGuess(self._names[i], round(float(in_probs[i]), 4)) for i in order)
             oos_prob = float(row[~self._in_scope].max()) if (~self._in_scope).any() else 0.0
             top = float(in_probs[order[0]])
-            results.append((ranked, oos_prob > top or top < self.threshold))
+            # Text without a single word character ("", "??", an emoji) asks for nothing we could answer.
+            wordless = _WORD.search(text) is None
+            results.append((ranked, wordless or oos_prob > top or top < self.threshold))
         return results
 
     def understand(self, text: str, *, failed_attempts: int = 0) -> Understanding:

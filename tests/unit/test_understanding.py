@@ -128,6 +128,11 @@ def test_out_of_scope_text_is_never_answered(understander: factory.ModelUndersta
     assert understander.understand(text).out_of_scope
 
 
+@pytest.mark.parametrize("text", ["", "   ", "???", "👍"])
+def test_wordless_messages_are_out_of_scope(understander: factory.ModelUnderstander, text: str) -> None:
+    assert understander.understand(text).out_of_scope
+
+
 def test_ranked_holds_only_in_scope_intents_best_first(understander: factory.ModelUnderstander) -> None:
     ranked = understander.understand("refund for my order").ranked
     assert all(g.intent in INTENTS for g in ranked)
