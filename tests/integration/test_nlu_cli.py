@@ -158,3 +158,14 @@ def test_bad_config_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFi
     bad.write_text("[understanding]\nclose_call_margin = 7\n")
     assert main(["nlu", "try", "hello", "--config", str(bad)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+@pytest.mark.embeddings
+def test_eval_with_the_embeddings_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("sentence_transformers", reason="needs the embeddings extra")
+    train = write_csv(tmp_path / "train.csv", train_rows())
+    test = write_csv(tmp_path / "test.csv", TEST)
+    report = run_json(capsys, "eval", "--train", str(train), "--test", str(test), "--engine", "embeddings")
+    assert list(report) == CONTRACT_FIELDS
+    assert report["engine"] == "embeddings"
+    assert report["closed_set_accuracy"] == 1.0
