@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -32,7 +32,8 @@ class Hub:
     def __init__(self, core: Core, channels: Sequence[Channel] = ()) -> None:
         self.core = core
         self.channels: dict[str, Channel] = {channel.platform: channel for channel in channels}
-        self._user_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Weak values: a user's lock lives only while one of their messages is being handled.
+        self._user_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def attach(self, channel: Channel) -> None:
         """Register a channel so replies for its platform reach it."""
@@ -40,7 +41,10 @@ class Hub:
 
     async def receive(self, inbound: Inbound) -> None:
         """Handle one inbound in order with the same user's others, then deliver the replies."""
-        async with self._user_locks[inbound.user_key]:
+        lock = self._user_locks.get(inbound.user_key)
+        if lock is None:
+            lock = self._user_locks[inbound.user_key] = asyncio.Lock()
+        async with lock:
             replies = await self.core.handle(inbound)
             await self.deliver(replies)
 

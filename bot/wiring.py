@@ -74,8 +74,12 @@ def build_services(config: Config) -> Services:
         knowledge, engine=understanding.engine, cache_dir=understanding.cache_dir, model=understanding.model,
         oos_threshold=understanding.oos_threshold, close_call_margin=understanding.close_call_margin,
     )
+    templates = Templates(config.templates.override_dir)
+    # Pay one-time costs (lexicons, compiled templates) now, not on the first customer's message.
+    understander.understand("hello, where is my order?")
+    templates.warm_up()
     log.info("knowledge and understanding ready in %.2fs", time.perf_counter() - started)
-    return Services(knowledge, understander, Templates(config.templates.override_dir), policy_from(config))
+    return Services(knowledge, understander, templates, policy_from(config))
 
 
 def policy_from(config: Config) -> Policy:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from handlers import commands
+from handlers import commands, flood
 from handlers.events import classify, is_customer_command
 from handlers.flow import Event, EventType, use_case_for
 from handlers.followups import fire_due
@@ -16,7 +16,7 @@ from handlers.messages import Inbound, Reply
 from handlers.redaction import redact
 from handlers.turn import Services, Turn
 from storage.models import Conversation, Customer, Message
-from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from storage.unit_of_work import UnitOfWork, UnitOfWorkFactory, WriteConflict
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
@@ -36,9 +36,17 @@ class Concierge:
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Run one inbound through the state table and return the replies (none for a duplicate event)."""
         inbound = self._clean(inbound)
-        now = self.clock()
         if inbound.command and not is_customer_command(inbound.command):
-            return await commands.run(inbound, self.unit_of_work, self.services, now)
+            return await commands.run(inbound, self.unit_of_work, self.services, self.clock())
+        try:
+            return await self._handle_turn(inbound)
+        except WriteConflict:
+            # Another process created this customer at the same moment; their row exists now.
+            log.info("retrying a turn that raced another process to create its customer")
+            return await self._handle_turn(inbound)
+
+    async def _handle_turn(self, inbound: Inbound) -> list[Reply]:
+        now = self.clock()
         async with self.unit_of_work() as uow:
             if inbound.event_id and not await uow.events.claim(f"{inbound.platform}:{inbound.event_id}", now):
                 log.info("dropped duplicate %s event", inbound.platform)
@@ -49,7 +57,8 @@ class Concierge:
             turn = await self._turn(uow, inbound, now)
             event = await classify(inbound, turn.conversation, turn.customer, uow, now)
             await self._settle_conversation(turn, event)
-            await use_case_for(turn.conversation.state, event)(turn, event)
+            if not await flood.held_back(turn, event):
+                await use_case_for(turn.conversation.state, event)(turn, event)
             await self._record(turn)
             await uow.commit()
             return turn.replies
@@ -67,7 +76,8 @@ class Concierge:
         return replace(inbound, text=text, received_at=inbound.received_at or self.clock())
 
     async def _turn(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Turn:
-        customer = await uow.customers.by_key(inbound.user_key)
+        # The row lock orders one customer's turns even when two processes receive their messages at once.
+        customer = await uow.customers.by_key(inbound.user_key, lock=True)
         if customer is None:
             customer = await uow.customers.add(Customer(
                 key=inbound.user_key, display_name=inbound.display_name, opted_out=False,

@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from handlers.understanding import Mood
@@ -34,14 +34,25 @@ class Templates:
         self._env = SandboxedEnvironment(loader=loader, undefined=StrictUndefined, **common)
         self._operator_env = SandboxedEnvironment(**common)
         self._folders = [Path(folder) for folder in folders]
-        self._openers: dict[str, list[str]] = self._read_toml("openers.toml")
-        self._labels: dict[str, str] = self._read_toml("buttons.toml")
+        # Compiled once: compiling Jinja source costs far more than rendering it.
+        self._openers: dict[str, list[Template]] = {
+            mood: [self._env.from_string(source) for source in sources]
+            for mood, sources in self._read_toml("openers.toml").items()
+        }
+        self._labels: dict[str, Template] = {
+            name: self._env.from_string(source) for name, source in self._read_toml("buttons.toml").items()
+        }
         # Variety, not security: which wording of an opener comes next.
         self._random = random.Random(seed)  # noqa: S311
 
     def render(self, template: str, /, **variables: Any) -> str:
         """Render `template`.j2 with the variables; the result is stripped of surrounding blank space."""
         return self._env.get_template(f"{template}.j2").render(**variables).strip()
+
+    def warm_up(self) -> None:
+        """Compile every template now, so the first customer does not wait for it."""
+        for name in self._env.list_templates(extensions=["j2"]):
+            self._env.get_template(name)
 
     def render_operator_text(self, source: str, **variables: Any) -> str:
         """Render text an operator wrote (a knowledge-base answer); on a template error deliver it as written."""
@@ -54,13 +65,13 @@ class Templates:
     def opener(self, mood: Mood, topic: str, *, avoid: str | None) -> str:
         """Pick an opener for the mood that differs from `avoid` (the one this customer got last)."""
         variants = self._openers.get(mood) or self._openers["neutral"]
-        rendered = [self._env.from_string(source).render(topic=topic).strip() for source in variants]
+        rendered = [template.render(topic=topic).strip() for template in variants]
         fresh = [text for text in rendered if text != avoid] or rendered
         return self._random.choice(fresh)
 
     def label(self, button: str, /, **variables: Any) -> str:
         """Return the label of a button, by name."""
-        return self._env.from_string(self._labels[button]).render(**variables).strip()
+        return self._labels[button].render(**variables).strip()
 
     def _read_toml(self, filename: str) -> dict[str, Any]:
         for folder in self._folders:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -55,9 +55,10 @@ class SqlRepository(Generic[Row]):
 class CustomerRepository(SqlRepository[Customer]):
     model = Customer
 
-    async def by_key(self, key: str) -> Customer | None:
-        """Fetch a customer by platform-qualified key ("slack:U123")."""
-        return await self.session.scalar(select(Customer).where(Customer.key == key))
+    async def by_key(self, key: str, *, lock: bool = False) -> Customer | None:
+        """Fetch a customer by key ("slack:U123"); with `lock`, hold the row so their turns run one at a time."""
+        query = select(Customer).where(Customer.key == key)
+        return await self.session.scalar(query.with_for_update() if lock else query)
 
 
 class ConversationRepository(SqlRepository[Conversation]):
@@ -78,9 +79,8 @@ class ConversationRepository(SqlRepository[Conversation]):
         return await self.session.scalar(query.order_by(Conversation.id.desc()).limit(1))
 
     async def add_message(self, message: Message) -> Message:
-        """Record one inbound or outbound message."""
+        """Record one inbound or outbound message (written with the commit; nothing needs its id sooner)."""
         self.session.add(message)
-        await self.session.flush()
         return message
 
     async def recent_messages(self, conversation_id: int, limit: int = 10) -> Sequence[Message]:
@@ -88,6 +88,16 @@ class ConversationRepository(SqlRepository[Conversation]):
         query = select(Message).where(Message.conversation_id == conversation_id)
         rows = (await self.session.scalars(query.order_by(Message.id.desc()).limit(limit))).all()
         return list(reversed(rows))
+
+    async def inbound_count_since(self, customer_id: int, since: datetime) -> int:
+        """Count what the customer sent since `since`, in any conversation (by index, across processes)."""
+        query = select(func.count(Message.id)).join(Conversation, Message.conversation_id == Conversation.id).where(
+            Conversation.customer_id == customer_id,
+            Conversation.last_message_at >= since,
+            Message.direction == "in",
+            Message.created_at >= since,
+        )
+        return int(await self.session.scalar(query) or 0)
 
 
 class NeedRepository(SqlRepository[Need]):
@@ -195,14 +205,25 @@ class EventRepository:
         self.session = session
 
     async def claim(self, event_key: str, now: datetime) -> bool:
-        """Record the event id; return False if it was already recorded (by any process)."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(ProcessedEvent(event_key=event_key, created_at=now))
-        except IntegrityError:
-            return False
-        return True
+        """Record the event id; return False if it was already recorded (by any process).
+
+        One statement, `INSERT … ON CONFLICT DO NOTHING RETURNING`, on SQLite and PostgreSQL alike: the
+        unique key decides, so two processes racing on the same retry cannot both win.
+        """
+        insert = _insert_for(self.session.bind.dialect.name if self.session.bind else "sqlite")
+        statement = (
+            insert(ProcessedEvent)
+            .values(event_key=event_key, created_at=now)
+            .on_conflict_do_nothing(index_elements=["event_key"])
+            .returning(ProcessedEvent.id)
+        )
+        return (await self.session.execute(statement)).first() is not None
 
     async def forget_before(self, cutoff: datetime) -> None:
         """Drop ids older than any platform retries, to keep the table small."""
         await self.session.execute(delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff))
+
+
+def _insert_for(dialect: str) -> Any:
+    """Return the dialect's INSERT construct, which knows ON CONFLICT."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from sqlalchemy.exc import IntegrityError as WriteConflict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.privacy import PrivacyRepository
@@ -22,6 +23,8 @@ from storage.repositories import (
     ReferralRepository,
 )
 from storage.stats_queries import StatsQueries
+
+__all__ = ["SqlUnitOfWork", "UnitOfWork", "UnitOfWorkFactory", "WriteConflict"]
 
 
 class UnitOfWork(Protocol):

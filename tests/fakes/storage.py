@@ -43,7 +43,7 @@ class FakeRepository(Generic[Row]):
 
 
 class FakeCustomers(FakeRepository[Customer]):
-    async def by_key(self, key: str) -> Customer | None:
+    async def by_key(self, key: str, *, lock: bool = False) -> Customer | None:
         return next((c for c in self.rows if c.key == key), None)
 
 
@@ -63,6 +63,10 @@ class FakeConversations(FakeRepository[Conversation]):
     async def add_message(self, message: Message) -> Message:
         self.messages.append(message)
         return message
+
+    async def inbound_count_since(self, customer_id: int, since: datetime) -> int:
+        mine = {c.id for c in self.rows if c.customer_id == customer_id}
+        return sum(m.direction == "in" and m.conversation_id in mine and m.created_at >= since for m in self.messages)
 
 
 class FakeNeeds(FakeRepository[Need]):
