@@ -217,3 +217,16 @@ class ProcessedEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_key: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
+
+
+class DeskNote(Base):
+    """An agent's internal note on a ticket; it never reaches the customer."""
+
+    __tablename__ = "desk_notes"
+    __table_args__ = (Index("ix_desk_notes_handoff", "handoff_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"))
+    agent_key: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

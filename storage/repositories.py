@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from storage.models import (
     ClarifyChoice,
     Conversation,
     Customer,
+    DeskNote,
     Feedback,
     FollowUp,
     Handoff,
@@ -197,6 +198,50 @@ class HandoffRepository(SqlRepository[Handoff]):
         query = select(Handoff).where(Handoff.status == "queued")
         return (await self.session.scalars(query.order_by(Handoff.priority.desc(), Handoff.created_at))).all()
 
+    async def held_by(self, agent_key: str) -> Sequence[Handoff]:
+        """Return the tickets an agent holds, oldest first."""
+        query = select(Handoff).where(Handoff.status == "claimed", Handoff.agent_key == agent_key)
+        return (await self.session.scalars(query.order_by(Handoff.id))).all()
+
+    async def fresh(self, handoff_id: int) -> Handoff | None:
+        """Fetch a ticket as the database has it now, not as this session last saw it."""
+        return await self.session.get(Handoff, handoff_id, populate_existing=True)
+
+    async def claim(self, handoff_id: int, agent_key: str, now: datetime) -> bool:
+        """Give a queued ticket to one agent; False if someone else got it first.
+
+        One conditional UPDATE: the database re-checks `status = 'queued'` under the row lock, so of
+        any number of agents claiming at once exactly one changes a row.
+        """
+        statement = (
+            update(Handoff)
+            .where(Handoff.id == handoff_id, Handoff.status == "queued")
+            .values(status="claimed", agent_key=agent_key, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return _changed(await self.session.execute(statement))
+
+    async def transfer(self, handoff_id: int, from_key: str, to_key: str) -> bool:
+        """Move a claimed ticket from its holder to another agent; False if `from_key` no longer holds it."""
+        statement = (
+            update(Handoff)
+            .where(Handoff.id == handoff_id, Handoff.status == "claimed", Handoff.agent_key == from_key)
+            .values(agent_key=to_key)
+            .execution_options(synchronize_session=False)
+        )
+        return _changed(await self.session.execute(statement))
+
+    async def add_note(self, note: DeskNote) -> DeskNote:
+        """Record an agent's internal note on a ticket."""
+        self.session.add(note)
+        await self.session.flush()
+        return note
+
+    async def notes_for(self, handoff_id: int) -> Sequence[DeskNote]:
+        """Return a ticket's internal notes, oldest first."""
+        query = select(DeskNote).where(DeskNote.handoff_id == handoff_id)
+        return (await self.session.scalars(query.order_by(DeskNote.id))).all()
+
 
 class EventRepository:
     """Remember platform delivery ids so a retried or replayed event is handled once."""
@@ -222,6 +267,11 @@ class EventRepository:
     async def forget_before(self, cutoff: datetime) -> None:
         """Drop ids older than any platform retries, to keep the table small."""
         await self.session.execute(delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff))
+
+
+def _changed(result: object) -> bool:
+    """Tell whether an UPDATE changed exactly one row."""
+    return isinstance(result, CursorResult) and result.rowcount == 1
 
 
 def _insert_for(dialect: str) -> Any:

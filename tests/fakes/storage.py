@@ -10,6 +10,7 @@ from storage.models import (
     ClarifyChoice,
     Conversation,
     Customer,
+    DeskNote,
     Feedback,
     FollowUp,
     Handoff,
@@ -63,6 +64,9 @@ class FakeConversations(FakeRepository[Conversation]):
     async def add_message(self, message: Message) -> Message:
         self.messages.append(message)
         return message
+
+    async def recent_messages(self, conversation_id: int, limit: int = 10) -> Sequence[Message]:
+        return [m for m in self.messages if m.conversation_id == conversation_id][-limit:]
 
     async def inbound_count_since(self, customer_id: int, since: datetime) -> int:
         mine = {c.id for c in self.rows if c.customer_id == customer_id}
@@ -128,9 +132,45 @@ class FakeFollowUps(FakeRepository[FollowUp]):
 
 
 class FakeHandoffs(FakeRepository[Handoff]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[DeskNote] = []
+
     async def active_for(self, conversation_id: int) -> Handoff | None:
         return next((h for h in self.rows if h.conversation_id == conversation_id
                      and h.status in ("queued", "claimed")), None)
+
+    async def queue(self) -> Sequence[Handoff]:
+        queued = [h for h in self.rows if h.status == "queued"]
+        return sorted(queued, key=lambda h: (-h.priority, h.created_at))
+
+    async def held_by(self, agent_key: str) -> Sequence[Handoff]:
+        return [h for h in self.rows if h.status == "claimed" and h.agent_key == agent_key]
+
+    async def fresh(self, handoff_id: int) -> Handoff | None:
+        return await self.get(handoff_id)
+
+    async def claim(self, handoff_id: int, agent_key: str, now: datetime) -> bool:
+        ticket = await self.get(handoff_id)
+        if ticket is None or ticket.status != "queued":
+            return False
+        ticket.status, ticket.agent_key, ticket.claimed_at = "claimed", agent_key, now
+        return True
+
+    async def transfer(self, handoff_id: int, from_key: str, to_key: str) -> bool:
+        ticket = await self.get(handoff_id)
+        if ticket is None or ticket.status != "claimed" or ticket.agent_key != from_key:
+            return False
+        ticket.agent_key = to_key
+        return True
+
+    async def add_note(self, note: DeskNote) -> DeskNote:
+        note.id = len(self.notes) + 1
+        self.notes.append(note)
+        return note
+
+    async def notes_for(self, handoff_id: int) -> Sequence[DeskNote]:
+        return [n for n in self.notes if n.handoff_id == handoff_id]
 
 
 class FakeEvents:
