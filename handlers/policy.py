@@ -41,3 +41,4 @@ class Policy:
     redact_personal_data: bool = True
     max_stored_chars: int = 20_000
     max_understood_chars: int = 1_000
+    flood_per_minute: int = 20
