@@ -94,7 +94,16 @@ def policy_from(config: Config) -> Policy:
         roles=Roles(frozenset(config.roles.managers), frozenset(config.roles.agents), frozenset(config.roles.vip)),
         followup_after=config.followup.delay,
         redact_personal_data=config.privacy.redact,
+        desk_platforms=desk_platforms(config),
     )
+
+
+def desk_platforms(config: Config) -> tuple[str, ...]:
+    """Name the platforms with a desk channel configured; the console always has one."""
+    platforms = ["slack"] if config.slack.desk_channel else []
+    if config.discord.desk_channel_id is not None:
+        platforms.append("discord")
+    return (*platforms, "console")
 
 
 @asynccontextmanager

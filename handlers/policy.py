@@ -41,4 +41,6 @@ class Policy:
     redact_personal_data: bool = True
     max_stored_chars: int = 20_000
     max_understood_chars: int = 1_000
+    # Platforms with an agent desk configured, in preference order; a ticket goes to its customer's own.
+    desk_platforms: tuple[str, ...] = ("console",)
     flood_per_minute: int = 20
