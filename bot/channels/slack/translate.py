@@ -44,88 +44,108 @@ def plain_text(text: str, bot_user_id: str | None = None) -> str:
 
 def message_inbound(body: Mapping[str, Any], bot_user_id: str | None = None) -> Inbound | None:
     """Translate a `message` event in a DM with the bot; None for anything a customer did not write."""
-    event = body.get("event") or {}
+    event = _mapping(body.get("event"))
     if event.get("channel_type") != "im" or not _written_by_person(event):
         return None
-    return _event_inbound(body, event, bot_user_id, thread_id=event.get("thread_ts"))
+    return _event_inbound(body, event, bot_user_id, thread_id=_id(event.get("thread_ts")))
 
 
 def mention_inbound(body: Mapping[str, Any], bot_user_id: str | None = None) -> Inbound | None:
     """Translate an `app_mention`; the reply goes into the mention's thread."""
-    event = body.get("event") or {}
+    event = _mapping(body.get("event"))
     if not _written_by_person(event):
         return None
-    return _event_inbound(body, event, bot_user_id, thread_id=event.get("thread_ts") or event.get("ts"))
+    return _event_inbound(body, event, bot_user_id, thread_id=_id(event.get("thread_ts")) or _id(event.get("ts")))
 
 
 def action_inbound(body: Mapping[str, Any]) -> Inbound | None:
     """Translate a `block_actions` press on one of our buttons."""
-    actions = body.get("actions") or []
-    user = (body.get("user") or {}).get("id")
-    if not actions or not user:
+    actions = body.get("actions")
+    user = _id(_mapping(body.get("user")).get("id"))
+    if not isinstance(actions, list) or not actions or not user:
         return None
-    action = actions[0]
-    action_id = str(action.get("action_id", ""))
-    if not action_id.startswith(ACTION_PREFIX) or action.get("value") is None:
+    action = _mapping(actions[0])
+    action_id = _id(action.get("action_id")) or ""
+    value = _id(action.get("value"))
+    if not action_id.startswith(ACTION_PREFIX) or value is None:
         return None
-    container = body.get("container") or {}
-    message = body.get("message") or {}
-    message_ts = container.get("message_ts") or message.get("ts")
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    container = _mapping(body.get("container"))
+    message = _mapping(body.get("message"))
+    message_ts = _id(container.get("message_ts")) or _id(message.get("ts"))
+    channel = _id(container.get("channel_id")) or _id(_mapping(body.get("channel")).get("id"))
     return Inbound(
         platform=PLATFORM,
-        user_id=str(user),
-        button_id=str(action["value"]),
+        user_id=user,
+        button_id=value,
         event_id=f"action:{message_ts}:{action_id}",
         channel_id=channel,
-        thread_id=container.get("thread_ts") or message.get("thread_ts"),
+        thread_id=_id(container.get("thread_ts")) or _id(message.get("thread_ts")),
         received_at=_when(action.get("action_ts")),
     )
 
 
 def command_inbound(body: Mapping[str, Any]) -> Inbound | None:
     """Translate a slash command: the first word is the command, the rest its arguments."""
-    user = body.get("user_id")
+    user = _id(body.get("user_id"))
     if not user:
         return None
-    words = plain_text(str(body.get("text") or "")).split()
+    text = body.get("text")
+    words = plain_text(text if isinstance(text, str) else "").split()
     # A bare "/concierge" is the platform's way of asking what the bot can do.
     command = words[0].lower() if words else "help"
-    trigger = body.get("trigger_id")
+    trigger = _id(body.get("trigger_id"))
     return Inbound(
         platform=PLATFORM,
-        user_id=str(user),
+        user_id=user,
         command=command,
         args=tuple(words[1:]),
         event_id=f"command:{trigger}" if trigger else None,
-        channel_id=body.get("channel_id"),
+        channel_id=_id(body.get("channel_id")),
     )
 
 
 def _written_by_person(event: Mapping[str, Any]) -> bool:
     return (
-        event.get("subtype") in _SPOKEN_SUBTYPES
+        _subtype(event) in _SPOKEN_SUBTYPES
         and not event.get("bot_id")
         and not event.get("bot_profile")
-        and bool(event.get("user"))
+        and _id(event.get("user")) is not None
     )
 
 
 def _event_inbound(
     body: Mapping[str, Any], event: Mapping[str, Any], bot_user_id: str | None, thread_id: str | None
 ) -> Inbound | None:
-    text = plain_text(str(event.get("text") or ""), bot_user_id)
-    if not text:
+    raw = event.get("text")
+    text = plain_text(raw if isinstance(raw, str) else "", bot_user_id)
+    user = _id(event.get("user"))
+    if not text or user is None:
         return None
     return Inbound(
         platform=PLATFORM,
-        user_id=str(event["user"]),
+        user_id=user,
         text=text,
-        event_id=body.get("event_id"),
-        channel_id=event.get("channel"),
+        event_id=_id(body.get("event_id")),
+        channel_id=_id(event.get("channel")),
         thread_id=thread_id,
         received_at=_when(event.get("ts")),
     )
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    """Return `value` if it is an object, else an empty one: a malformed payload is ignored, not raised on."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _id(value: object) -> str | None:
+    """Return a non-empty string id, or None for a missing or wrongly typed one."""
+    return value if isinstance(value, str) and value else None
+
+
+def _subtype(event: Mapping[str, Any]) -> str | None:
+    """Return the event's subtype; one of the wrong type counts as an unknown subtype."""
+    subtype = event.get("subtype")
+    return subtype if subtype is None or isinstance(subtype, str) else "malformed"
 
 
 def _when(ts: object) -> datetime | None:
