@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from handlers import commands, flood
+from handlers import commands, desk, flood
 from handlers.events import classify, is_customer_command
 from handlers.flow import Event, EventType, use_case_for
 from handlers.followups import fire_due
-from handlers.messages import Inbound, Reply
+from handlers.messages import DESK, Inbound, Reply
 from handlers.redaction import redact
 from handlers.turn import Services, Turn
 from storage.models import Conversation, Customer, Message
@@ -38,6 +38,9 @@ class Concierge:
         inbound = self._clean(inbound)
         if inbound.command and not is_customer_command(inbound.command):
             return await commands.run(inbound, self.unit_of_work, self.services, self.clock())
+        if inbound.button_id is not None and desk.is_desk_button(inbound.button_id):
+            # A ticket card's button is an agent's act on the desk, not a turn of their own conversation.
+            return await desk.run(inbound, self.unit_of_work, self.services, self.clock())
         try:
             return await self._handle_turn(inbound)
         except WriteConflict:
@@ -144,7 +147,8 @@ class Concierge:
         if turn.forget_customer:
             await turn.uow.privacy.erase(turn.customer)
             return
-        for reply in turn.replies:
+        # Desk messages (ticket cards, relayed words) are for agents, not part of what the customer was sent.
+        for reply in (r for r in turn.replies if r.to != DESK):
             await turn.uow.conversations.add_message(Message(
                 conversation_id=turn.conversation.id, direction="out", kind=str(reply.kind), text=reply.text,
                 buttons=[{"id": b.id, "label": b.label} for b in reply.buttons] or None, author=None,

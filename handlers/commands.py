@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers import stats
+from handlers import desk, stats
 from handlers.messages import Attachment, Inbound, Kind, Reply
 from handlers.stats_chart import render_chart
 from handlers.turn import Services
@@ -16,6 +16,8 @@ async def run(inbound: Inbound, unit_of_work: UnitOfWorkFactory, services: Servi
     command = (inbound.command or "").lower()
     roles = services.policy.roles
     templates = services.templates
+    if desk.is_desk_command(command):
+        return await desk.run(inbound, unit_of_work, services, now)
     if command == "help":
         text = templates.render("help", is_manager=roles.is_manager(inbound.user_key),
                                 is_agent=roles.is_agent(inbound.user_key))

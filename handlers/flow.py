@@ -11,7 +11,8 @@
    |  │                     DETAIL      └────────────────┘
    |  │ NO (2nd) ──> person offered (button)
    |  └─ out of scope ──> FALLBACK (need unmet, person offered)
-   └──── PERSON (any state) ──> WITH_PERSON: the bot stays silent until an agent hands back
+   └──── PERSON (any state) ──> WITH_PERSON: the bot stays silent (words relayed to the desk) until an
+         agent releases it ──> AWAIT_RATING (about the person's help)
 ```
 Fallbacks apply in every state unless the state names the event itself: a person on request, opt-out,
 answers to offers and follow-ups (their buttons name the record), referral codes, data requests and
@@ -24,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from handlers import followups, handoff, notices, privacy, satisfaction, selling, service
+from handlers import desk, followups, handoff, notices, privacy, satisfaction, selling, service
 from handlers.turn import Turn
 
 
@@ -137,5 +138,5 @@ def use_case_for(state: str, event: Event) -> UseCase:
     if event.type in table:
         return table[event.type]
     if state == State.WITH_PERSON:
-        return handoff.stay_silent
+        return desk.relay_to_desk
     return FALLBACKS[event.type]

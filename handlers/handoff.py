@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers.desk import post_card
 from handlers.messages import Kind
 from storage.models import Handoff
 
@@ -22,7 +23,7 @@ async def hand_over(turn: Turn, event: Event) -> None:
     existing = await turn.uow.handoffs.active_for(turn.conversation.id)
     reason = turn.conversation.context.get("handoff_reason", "asked")
     if existing is None:
-        await turn.uow.handoffs.add(Handoff(
+        ticket = await turn.uow.handoffs.add(Handoff(
             conversation_id=turn.conversation.id, customer_id=turn.customer.id, reason=reason,
             priority=await priority_for(turn), status="queued", agent_key=None, created_at=turn.now,
             claimed_at=None, first_reply_at=None, ended_at=None,
@@ -33,6 +34,9 @@ async def hand_over(turn: Turn, event: Event) -> None:
     opener = turn.opener() if turn.conversation.frustrated else ""
     turn.say(Kind.HANDOFF, turn.render("handoff", opener=opener))
     turn.enter("with_person")
+    if existing is None:
+        # After the handoff is recorded, so the card shows the needs as handed to a person.
+        await post_card(turn, ticket)
 
 
 async def offer_person(turn: Turn, event: Event) -> None:

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+# `Reply.to` naming the agent desk of `Reply.platform` rather than a user; adapters map it to the desk channel.
+DESK = "desk"
+
 
 class Kind(StrEnum):
     """What a bot message is for; part of the external contract (DESIGN.md section 3)."""
