@@ -184,6 +184,24 @@ class FakeEvents:
         return True
 
 
+class FakePrivacy:
+    """Export and erase over the other fakes, enough for the engine's data requests."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def export(self, customer: Customer) -> dict[str, Any]:
+        return {"customer": customer.key}
+
+    async def erase(self, customer: Customer) -> None:
+        conversations = {c.id for c in self.uow.conversations.rows if c.customer_id == customer.id}
+        self.uow.conversations.rows = [c for c in self.uow.conversations.rows if c.id not in conversations]
+        self.uow.conversations.messages = [
+            m for m in self.uow.conversations.messages if m.conversation_id not in conversations
+        ]
+        self.uow.customers.rows = [c for c in self.uow.customers.rows if c.id != customer.id]
+
+
 class FakeUnitOfWork:
     """Every repository in memory; `committed` counts commits so tests can see only the unit commits."""
 
@@ -197,6 +215,7 @@ class FakeUnitOfWork:
         self.followups = FakeFollowUps()
         self.handoffs = FakeHandoffs()
         self.events = FakeEvents()
+        self.privacy = FakePrivacy(self)
         self.committed = 0
 
     async def __aenter__(self) -> Self:
