@@ -1,0 +1,103 @@
+"""Messages per second through the conversation engine in one process, next to bare inserts.
+
+For SQLite and PostgreSQL: `Concierge.handle` called directly, one message after another, customers
+playing the script mix of `engine_common.SCRIPTS` (questions, yes/no, ratings, thanks); then the same
+number of bare inserts of one message row (one INSERT + COMMIT each, same engine and driver) as the
+baseline; then the understanding component alone on the same texts. Prints a Markdown table.
+
+    .venv/bin/python benchmarks/engine_throughput.py [--messages 1000] [--backends sqlite postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+from engine_common import (
+    core_over,
+    database,
+    demo_services,
+    load_average,
+    messages,
+    now,
+    summary,
+    timed,
+)
+from sqlalchemy import insert, select
+
+from handlers.turn import Services
+from storage.models import Message
+
+
+async def bare_inserts(url: str, count: int) -> tuple[float, list[float]]:
+    """`count` single-row message inserts, each its own transaction, into an existing conversation."""
+    from storage.database import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            conversation_id = (await connection.execute(select(Message.conversation_id).limit(1))).scalar_one()
+        row = {"conversation_id": conversation_id, "direction": "in", "kind": None, "buttons": None,
+               "author": None, "text": "my battery won't charge"}
+        latencies: list[float] = []
+        started = time.perf_counter()
+        for _ in range(count):
+            before = time.perf_counter()
+            async with engine.begin() as connection:
+                await connection.execute(insert(Message).values(**row, created_at=now()))
+            latencies.append((time.perf_counter() - before) * 1000)
+        return time.perf_counter() - started, latencies
+    finally:
+        await engine.dispose()
+
+
+async def measure(backend: str, services: Services, count: int, folder: Path) -> list[str]:
+    async with database(backend, folder) as url:
+        async with core_over(url, services) as (core, _engine):
+            await timed(core, messages(12, "warm")[:40])
+            inbounds = messages(count // 4 + 1, "cust")[:count]
+            seconds, latencies = await timed(core, inbounds)
+        base_seconds, base_latencies = await bare_inserts(url, count)
+    rate, base_rate = count / seconds, count / base_seconds
+    p50, p99 = summary(latencies)
+    b50, b99 = summary(base_latencies)
+    load = load_average()
+    return [
+        f"| engine, {backend} | {count} | {rate:.0f} | {rate / base_rate:.0%} | {p50:.1f} | {p99:.1f} | {load} |",
+        f"| bare insert, {backend} | {count} | {base_rate:.0f} | 100% | {b50:.2f} | {b99:.2f} | {load} |",
+    ]
+
+
+def understanding_alone(services: Services, count: int) -> str:
+    texts = [inbound.text for inbound in messages(count // 4 + 1, "u")[:count]]
+    latencies: list[float] = []
+    for words in texts:
+        before = time.perf_counter()
+        services.understander.understand(words)
+        latencies.append((time.perf_counter() - before) * 1000)
+    p50, p99 = summary(latencies)
+    rate = len(latencies) / (sum(latencies) / 1000)
+    return f"| understanding alone | {count} | {rate:.0f} | – | {p50:.2f} | {p99:.2f} | {load_average()} |"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"])
+    args = parser.parse_args()
+    services = demo_services()
+    print(f"load average at start: {load_average()}")
+    print("| run | messages | messages/s | vs bare insert | p50 ms | p99 ms | load average |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    with tempfile.TemporaryDirectory() as folder:
+        for backend in args.backends:
+            for line in await measure(backend, services, args.messages, Path(folder)):
+                print(line, flush=True)
+    print(understanding_alone(services, args.messages))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
