@@ -25,7 +25,7 @@ from bot.channels.slack.render import chosen_blocks, render
 from bot.channels.slack.server import build_web_app, serve
 from bot.channels.slack.users import DisplayNames
 from bot.config import ConfigError, SlackConfig
-from handlers.messages import Inbound, Reply
+from handlers.messages import DESK, Inbound, Reply
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,12 @@ class SlackChannel:
 
     async def deliver(self, reply: Reply) -> None:
         """Post one reply: ephemeral when asked, with buttons as Block Kit and files uploaded after."""
+        if reply.to == DESK and reply.channel_id is None:
+            if not self.settings.desk_channel:
+                log.warning("a desk message for conversation %s was not sent: no [slack] desk_channel",
+                            reply.conversation_id)
+                return
+            reply = replace(reply, channel_id=self.settings.desk_channel)
         rendered = render(reply)
         blocks = rendered.blocks or None
         if reply.ephemeral and reply.channel_id:
