@@ -28,6 +28,14 @@ class TextCommand:
 # Commands the core understands beyond stats/optout/help; agent-desk commands are added here.
 DEFAULT_TEXT_COMMANDS: tuple[TextCommand, ...] = (
     TextCommand("handoff", "Ask for a person to take over", "reason", "What you need help with"),
+    # The agent desk (agents only; the core checks the role and refuses privately).
+    TextCommand("queue", "Agents: tickets waiting for a person", "filter", "Unused"),
+    TextCommand("claim", "Agents: take a ticket (the most urgent when none is named)", "ticket", "Ticket number"),
+    TextCommand("reply", "Agents: write to a ticket's customer", "text", "TICKET then your message"),
+    TextCommand("note", "Agents: an internal note on a ticket", "text", "TICKET then the note"),
+    TextCommand("transfer", "Agents: give a ticket to another agent", "text", "TICKET then the agent"),
+    TextCommand("release", "Agents: hand the customer back to the bot", "ticket", "Ticket number"),
+    TextCommand("close", "Agents: close a ticket", "ticket", "Ticket number"),
 )
 
 
