@@ -68,19 +68,26 @@ class _Encoder:
                 self._st = SentenceTransformer(location, device="cpu")
             return self._st
 
-    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """Return unit-length embeddings, computing only texts not seen before."""
+    def _compute(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, int(self._load().get_sentence_embedding_dimension())), dtype=np.float32)
+        vectors = self._load().encode(
+            list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+    def remember(self, texts: Sequence[str]) -> None:
+        """Encode texts once and keep them, so cross-validation folds do not encode them again."""
         missing = list(dict.fromkeys(t for t in texts if t not in self.memo))
         if missing:
-            vectors = self._load().encode(
-                missing, batch_size=64, normalize_embeddings=True, show_progress_bar=False
-            )
-            # Memoise only during training; one message at a time at run time is not worth keeping.
-            if len(missing) > 1:
-                self.memo.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
-            else:
-                return np.asarray(vectors, dtype=np.float32)
-        return np.stack([self.memo[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+            self.memo.update(zip(missing, self._compute(missing), strict=True))
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Return unit-length embeddings; only remembered (training) texts skip the model."""
+        if all(t in self.memo for t in texts) and texts:
+            return np.stack([self.memo[t] for t in texts])
+        # Messages being understood are never memoised: each costs a real forward pass, as in production.
+        return self._compute(texts)
 
 
 class EmbeddingFeaturizer:
@@ -111,7 +118,8 @@ class EmbeddingFeaturizer:
         self._encoder = _Encoder(self.model)
 
     def fit(self, texts: Sequence[str]) -> None:
-        """Fit the TF-IDF part (the embedding model is fixed)."""
+        """Fit the TF-IDF part and remember the training embeddings (the embedding model is fixed)."""
+        self._encoder.remember(texts)
         if self.tfidf is not None:
             self.tfidf.fit(texts)
 
@@ -130,6 +138,6 @@ class EmbeddingFeaturizer:
             self.model, with_tfidf=self.with_tfidf, weight=self.weight, encoder=self._encoder
         )
 
-    def clear_memo(self) -> None:
-        """Drop memoised training embeddings."""
-        self._encoder.memo.clear()
+    def remember(self, texts: Sequence[str]) -> None:
+        """Pre-encode texts that will be transformed many times (training rows, benchmark test sets)."""
+        self._encoder.remember(texts)
