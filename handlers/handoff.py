@@ -47,10 +47,6 @@ async def offer_person(turn: Turn, event: Event) -> None:
     turn.enter("idle", **{**context, "handoff_reason": "failed_attempts"})
 
 
-async def stay_silent(turn: Turn, event: Event) -> None:
-    """Say nothing: a person has this conversation (the message is stored for them)."""
-
-
 async def priority_for(turn: Turn) -> int:
     """Rank a ticket: frustrated customers, low ratings and VIPs first."""
     priority = 0
