@@ -13,6 +13,7 @@ from handlers.understanding.types import Feeling, Mood
 _FRUSTRATION_PHRASES: tuple[tuple[str, float], ...] = (
     (r"\b(second|third|fourth|fifth|\d+(st|nd|rd|th)) time\b", 0.55),
     (r"\b(again and again|over and over|yet again|once again)\b", 0.45),
+    (r"\bkeeps? (happening|breaking|failing|crashing|stopping|dying)\b", 0.5),
     (r"\bstill (not|no|nothing|haven'?t|hasn'?t|doesn'?t|isn'?t|won'?t|can'?t|waiting)\b", 0.35),
     (r"\b(ridiculous|absurd|unacceptable|outrageous|pathetic|useless|terrible|awful|horrible)\b", 0.5),
     (r"\b(waste of (my )?time|wasting my time|fed up|sick of|tired of|had enough|enough is enough)\b", 0.55),
@@ -30,6 +31,9 @@ _WORRY_PHRASES: tuple[str, ...] = (
     r"\bwhat if\b",
     r"\b(deadline|running out of time|by tomorrow|before friday)\b",
 )
+# VADER scores requests as pleasant ("help" +1.7, "please" +1.3), which would make every polite
+# question "happy"; these words are left out of the sentiment score.
+_POLITE = re.compile(r"\b(please|pls|plz|kindly|help|helps|helping)\b", re.IGNORECASE)
 _FRUSTRATION_RES = tuple((re.compile(p, re.IGNORECASE), w) for p, w in _FRUSTRATION_PHRASES)
 _WORRY_RES = tuple(re.compile(p, re.IGNORECASE) for p in _WORRY_PHRASES)
 _REPEATED_MARKS = re.compile(r"[!?]{2,}")
@@ -38,7 +42,8 @@ _WORD = re.compile(r"\b[A-Za-z]{3,}\b")
 
 FRUSTRATED_AT = 0.5
 HAPPY_AT = 0.45
-NEGATIVE_AT = -0.3
+# "Strongly negative" without a frustration cue ("I am not happy at all"); a bare "no" (-0.30) is not.
+NEGATIVE_AT = -0.35
 
 
 @lru_cache(maxsize=1)
@@ -77,15 +82,16 @@ def worry_score(text: str) -> float:
 
 def feel(text: str, *, failed_attempts: int = 0) -> Feeling:
     """Read the mood of one message, weighing earlier failed answers."""
-    compound = float(_analyzer().polarity_scores(text)["compound"])
+    compound = float(_analyzer().polarity_scores(_POLITE.sub(" ", text))["compound"])
     frustration = frustration_score(text, compound, failed_attempts)
     mood: Mood
     if frustration >= FRUSTRATED_AT:
         mood = "frustrated"
     elif worry_score(text) >= 0.45:
         mood = "worried"
-    elif compound <= NEGATIVE_AT and frustration >= 0.25:
+    elif compound <= NEGATIVE_AT:
         mood = "frustrated"
+        frustration = max(frustration, FRUSTRATED_AT)  # keep "frustrated" <=> frustration >= FRUSTRATED_AT
     elif compound >= HAPPY_AT:
         mood = "happy"
     else:

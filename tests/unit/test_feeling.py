@@ -16,6 +16,8 @@ from handlers.understanding.feeling import feel, shouting
         "what a waste of time, nobody answers",
         "Why is it broken again?!?!",
         "I'm so fed up with this bike",
+        "I am not happy at all",
+        "Why does this keep happening?",
     ],
 )
 def test_frustrated_customers_are_detected(text: str) -> None:
@@ -55,7 +57,14 @@ def test_pleased_customers_are_happy(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["where is my order", "what are your opening hours?", "Is the SKU EB-200 in stock?"]
+    "text",
+    [
+        "where is my order",
+        "what are your opening hours?",
+        "Is the SKU EB-200 in stock?",
+        "can you help me please?",
+        "no",
+    ],
 )
 def test_plain_questions_are_neutral(text: str) -> None:
     feeling = feel(text)
