@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
 from bot import cli_discord, cli_nlu
-from bot.config import Config, ConfigError, load_config
+from bot.config import ENVIRONMENT_KEYS, Config, ConfigError, load_config
 from bot.logging_setup import configure_logging
 from handlers.knowledge import KnowledgeError
 
@@ -71,19 +76,53 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, load the config, and run the command."""
     args = build_parser().parse_args(argv)
+    scrubber = configure_logging(verbose=args.verbose, secrets=_known_secrets(args.config))
+    database = "the database"
     try:
         if hasattr(args, "func"):
-            configure_logging(verbose=args.verbose, secrets=[])
             return int(args.func(args))
         config = load_config(args.config)
-        configure_logging(verbose=args.verbose, secrets=config.secrets())
+        database = _safe_url(config.database.url.get_secret_value())
         handler: Handler = args.handler
         return handler(args, config)
     except (ConfigError, KnowledgeError, ValueError) as error:
-        print(f"concierge: error: {error}", file=sys.stderr)
+        print(f"concierge: error: {scrubber.scrub(_first_line(error))}", file=sys.stderr)
         return 2
+    except SQLAlchemyError as error:
+        # Database errors name the problem (and the database without its password), never the URL itself.
+        print(f"concierge: error: {database}: {scrubber.scrub(_first_line(error))}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        message = f"{type(error).__name__}: {_first_line(error)} ({database})"
+        print(f"concierge: error: {scrubber.scrub(message)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _known_secrets(path: Path | None) -> list[str]:
+    """Return every secret in the config and environment, even when the config itself is unusable."""
+    found = [os.environ.get(variable, "") for variable, (_, key) in ENVIRONMENT_KEYS.items()
+             if key in ("url", "bot_token", "signing_secret", "app_token", "token")]
+    with contextlib.suppress(ConfigError, ValueError):
+        found += load_config(path).secrets()
+    database_url = os.environ.get("CONCIERGE_DATABASE_URL")
+    with contextlib.suppress(ArgumentError, ValueError):
+        found.append((make_url(database_url).password or "") if database_url else "")
+    return [secret for secret in found if secret]
+
+
+def _safe_url(url: str) -> str:
+    """Return the database URL with its password masked, for error messages."""
+    try:
+        return f"database {make_url(url).render_as_string(hide_password=True)}"
+    except (ArgumentError, ValueError):
+        return "the database (its URL could not be parsed)"
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _day(value: str) -> date:
