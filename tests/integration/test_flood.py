@@ -44,4 +44,5 @@ async def test_one_flooding_customer_does_not_slow_down_another(chat: ChatDriver
     for n in range(22):
         await chat.say("ana", f"hello? {n}")
     assert next(r.kind for r in await chat.say("ben", "where is my order")) == Kind.ANSWER
-    assert [r.kind for r in await chat.say("ana", "can I talk to a person")] == [Kind.HANDOFF]
+    # The ticket card also goes to the agent desk; Ana herself gets the handoff message only.
+    assert [r.kind for r in await chat.say("ana", "can I talk to a person") if r.to == "ana"] == [Kind.HANDOFF]
