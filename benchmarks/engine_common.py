@@ -24,7 +24,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
 
 from handlers.app import Concierge  # noqa: E402
-from handlers.knowledge import demo_knowledge_path, load_knowledge  # noqa: E402
+from handlers.knowledge_loader import demo_knowledge_path, load_knowledge  # noqa: E402
 from handlers.messages import Inbound  # noqa: E402
 from handlers.policy import Policy  # noqa: E402
 from handlers.replies import Templates  # noqa: E402

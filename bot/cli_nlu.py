@@ -59,7 +59,7 @@ def _config(args: argparse.Namespace) -> Any:
 
 
 def _knowledge(config: Any) -> Any:
-    from handlers.knowledge import demo_knowledge_path, load_knowledge
+    from handlers.knowledge_loader import demo_knowledge_path, load_knowledge
 
     return load_knowledge(config.knowledge.path or demo_knowledge_path())
 

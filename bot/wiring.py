@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import OffsetClock
 from bot.config import Config
 from handlers.app import Concierge
-from handlers.knowledge import KnowledgeBase, demo_knowledge_path, load_knowledge
+from handlers.knowledge import KnowledgeBase
+from handlers.knowledge_loader import demo_knowledge_path, load_knowledge
 from handlers.policy import Policy, Roles, SellingPolicy
 from handlers.replies import Templates
 from handlers.turn import Services

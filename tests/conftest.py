@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from handlers.app import Concierge
-from handlers.knowledge import demo_knowledge_path, load_knowledge
+from handlers.knowledge_loader import demo_knowledge_path, load_knowledge
 from handlers.policy import Policy, Roles
 from handlers.replies import Templates
 from handlers.turn import Services

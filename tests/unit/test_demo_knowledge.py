@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.knowledge import KnowledgeBase, demo_knowledge_path, load_knowledge
+from handlers.knowledge import KnowledgeBase
+from handlers.knowledge_loader import demo_knowledge_path, load_knowledge
 
 # The core answers these with rules, so the knowledge base must not compete with them.
 RULE_TOPICS = ("greet", "hello", "thank", "human", "agent", "opt", "stop", "yes", "no_")

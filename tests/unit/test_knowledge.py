@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.knowledge import KnowledgeError, demo_knowledge_path, load_knowledge
+from handlers.knowledge import KnowledgeError
+from handlers.knowledge_loader import demo_knowledge_path, load_knowledge
 
 GOOD = """\
 [business]
