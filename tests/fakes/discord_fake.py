@@ -15,53 +15,14 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-DISCORD_EPOCH_MS = 1420070400000
-API_PREFIX = "/api/v10"
-EPHEMERAL = 64
+from tests.fakes.discord_records import API_PREFIX, DISCORD_EPOCH_MS, EPHEMERAL, Posted, RestCall
+from tests.fakes.discord_rest import DiscordRestRoutes, _now
 
-
-@dataclass
-class RestCall:
-    """One REST request the bot made."""
-
-    method: str
-    path: str  # after /api/v10
-    query: dict[str, str]
-    body: Any  # JSON body, or the payload_json part of a multipart body
-    files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, content)
-
-
-@dataclass
-class Posted:
-    """A message the bot made visible: to a channel, as an interaction response, or as a followup."""
-
-    via: str  # "channel", "callback" or "followup"
-    channel_id: int
-    message: dict[str, Any]
-    body: dict[str, Any]
-    files: list[tuple[str, bytes]]
-    interaction_id: int | None = None
-    user_id: int | None = None  # whose DM, or whose interaction this answers
-    at: float = field(default_factory=time.perf_counter)
-
-    @property
-    def content(self) -> str:
-        return str(self.message.get("content") or "")
-
-    @property
-    def flags(self) -> int:
-        return int(self.body.get("flags") or 0)
-
-    @property
-    def custom_ids(self) -> list[str]:
-        rows = self.message.get("components", [])
-        return [c["custom_id"] for row in rows for c in row.get("components", []) if "custom_id" in c]
+__all__ = ["API_PREFIX", "EPHEMERAL", "FakeDiscord", "Posted", "RestCall"]
 
 
 class _Conn:
@@ -72,7 +33,7 @@ class _Conn:
         self.identified = False
 
 
-class FakeDiscord:
+class FakeDiscord(DiscordRestRoutes):
     """The fake server; `await start()`, point the bot at `api_base` and `gateway_url`, then drive it."""
 
     # fmt: off
@@ -419,145 +380,3 @@ class FakeDiscord:
             if len(self.calls) == count:
                 return
         raise TimeoutError("the bot kept calling")
-
-    # ---- REST ----------------------------------------------------------------------------------
-
-    async def _rest(self, request: web.Request) -> web.StreamResponse:
-        path = "/" + request.match_info["tail"]
-        body, files = await _read_body(request)
-        call = RestCall(request.method, path, dict(request.query), body, files)
-        self.calls.append(call)
-        for index, (method, pattern, status) in enumerate(self.failures):
-            if method == call.method and re.search(pattern, path):
-                del self.failures[index]
-                await self._notify()
-                return _json({"message": "Missing Access (fake)", "code": 50001}, status=status)
-        try:
-            response = await self._route(call)
-        finally:
-            await self._notify()
-        return response
-
-    async def _route(self, call: RestCall) -> web.StreamResponse:
-        m, p, body = call.method, call.path, call.body or {}
-        if m == "GET" and p in ("/gateway/bot", "/gateway"):
-            return _json(self._gateway_bot())
-        if m == "GET" and p == "/users/@me":
-            return _json(self.bot_user)
-        if m == "GET" and p == "/oauth2/applications/@me":
-            return _json(self._application())
-        if m == "PUT" and re.fullmatch(r"/applications/\d+(/guilds/\d+)?/commands", p):
-            return _json([self._command(c) for c in body])
-        if m == "POST" and p == "/users/@me/channels":
-            return _json(self._dm_channel(int(body["recipient_id"])))
-        if match := re.fullmatch(r"/users/(\d+)", p):
-            return _json(self.user(int(match[1])))
-        if m == "POST" and (match := re.fullmatch(r"/channels/(\d+)/messages", p)):
-            channel_id = int(match[1])
-            message = self._message(channel_id, self.bot_user, body, files=call.files)
-            self._post("channel", channel_id, message, call)
-            return _json(message)
-        if m == "PATCH" and (match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", p)):
-            return _json(self._edit(int(match[2]), body))
-        if m == "POST" and (match := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", p)):
-            return _json(self._callback(int(match[1]), body, call))
-        if m == "POST" and (match := re.fullmatch(r"/webhooks/(\d+)/itoken-(\d+)", p)):
-            interaction_id = int(match[2])
-            channel_id = self._interaction_channel(interaction_id)
-            message = self._message(
-                channel_id, self.bot_user, body, files=call.files, webhook_id=str(self.application_id)
-            )
-            self._post("followup", int(message["channel_id"]), message, call, interaction_id)
-            return _json(message)
-        if match := re.fullmatch(r"/webhooks/\d+/itoken-(\d+)/messages/(@original|\d+)", p):
-            return self._original(m, int(match[1]), match[2], body)
-        return _json({"message": f"fake: no route {m} {p}", "code": 0}, status=404)
-
-    def _post(
-        self,
-        via: str,
-        channel_id: int,
-        message: dict[str, Any],
-        call: RestCall,
-        interaction_id: int | None = None,
-    ) -> None:
-        if interaction_id is not None:
-            user_id = self.interaction_users.get(interaction_id)
-        else:
-            user_id = self._dm_users.get(channel_id)
-        posted = Posted(via, channel_id, message, dict(call.body or {}), call.files, interaction_id, user_id)
-        self.posted.append(posted)
-        if self.on_post is not None:
-            self.on_post(posted)
-
-    def _edit(self, message_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        message = self.messages.get(message_id) or {"id": str(message_id), "channel_id": "0", "content": ""}
-        for key in ("content", "embeds", "components", "flags"):
-            if key in body:
-                message[key] = body[key]
-        message["edited_timestamp"] = _now()
-        return message
-
-    def _interaction_channel(self, interaction_id: int) -> int:
-        payload = self.interactions.get(interaction_id)
-        return int(payload["channel_id"]) if payload else 0
-
-    # fmt: off
-    def _callback(self, interaction_id: int, body: dict[str, Any], call: RestCall) -> dict[str, Any]:
-        kind, data = int(body.get("type", 0)), body.get("data") or {}
-        payload = self.interactions.get(interaction_id, {})
-        channel_id = self._interaction_channel(interaction_id)
-        result: dict[str, Any] = {"interaction": {
-            "id": str(interaction_id), "type": int(payload.get("type", 2)), "response_message_loading": kind == 5,
-            "response_message_ephemeral": bool(int(data.get("flags") or 0) & EPHEMERAL)}}
-        if kind == 4:  # CHANNEL_MESSAGE_WITH_SOURCE
-            metadata = {"id": str(interaction_id), "type": int(payload.get("type", 2)),
-                        "user": self.user(self.interaction_users.get(interaction_id, 1)),
-                        "authorizing_integration_owners": {}}
-            message = self._message(channel_id, self.bot_user, data, files=call.files, interaction_metadata=metadata)
-            self._post("callback", channel_id, message, RestCall(call.method, call.path, call.query, data, call.files),
-                       interaction_id)
-            result["interaction"]["response_message_id"] = message["id"]
-            result["resource"] = {"type": 4, "message": message}
-        elif kind == 7 and payload.get("message"):  # UPDATE_MESSAGE
-            result["resource"] = {"type": 7, "message": self._edit(int(payload["message"]["id"]), data)}
-        elif kind == 5:  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: a "thinking…" original to edit or delete
-            flags = int(data.get("flags") or 0) | 128
-            payload["_original"] = self._message(channel_id, self.bot_user, {"content": ""}, flags=flags)
-            result["interaction"]["response_message_id"] = payload["_original"]["id"]
-        return result
-    # fmt: on
-
-    def _original(self, method: str, interaction_id: int, which: str, body: dict[str, Any]) -> web.Response:
-        payload = self.interactions.get(interaction_id, {})
-        original = payload.get("_original") or {"id": "0", "channel_id": "0", "content": ""}
-        if method == "DELETE":
-            return web.Response(status=204)
-        if method == "PATCH":
-            return _json(self._edit(int(original["id"]), body))
-        return _json(original)
-
-
-async def _read_body(request: web.Request) -> tuple[Any, list[tuple[str, bytes]]]:
-    if request.content_type.startswith("multipart/"):
-        body: Any = None
-        files: list[tuple[str, bytes]] = []
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            data = await part.read()  # type: ignore[union-attr]
-            if part.name == "payload_json":  # type: ignore[union-attr]
-                body = json.loads(data)
-            else:
-                files.append((part.filename or part.name or "file", bytes(data)))  # type: ignore[union-attr]
-        return body, files
-    raw = await request.read()
-    return (json.loads(raw) if raw else None), []
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    # discord.py parses a body only when content-type is exactly application/json, no charset.
-    return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
