@@ -76,7 +76,12 @@ class Concierge:
     def _clean(self, inbound: Inbound) -> Inbound:
         """Drop control characters and cap the stored length; the customer's words are otherwise kept."""
         text = _CONTROL.sub("", inbound.text).strip()[: self.services.policy.max_stored_chars]
-        return replace(inbound, text=text, received_at=inbound.received_at or self.clock())
+        # Button ids, names and arguments are stored too, and PostgreSQL refuses a NUL in any text.
+        button = None if inbound.button_id is None else _CONTROL.sub("", inbound.button_id)
+        name = None if inbound.display_name is None else _CONTROL.sub("", inbound.display_name)[:200]
+        args = tuple(_CONTROL.sub("", arg) for arg in inbound.args)
+        return replace(inbound, text=text, button_id=button, display_name=name, args=args,
+                       received_at=inbound.received_at or self.clock())
 
     async def _turn(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Turn:
         # The row lock orders one customer's turns even when two processes receive their messages at once.

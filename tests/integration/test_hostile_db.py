@@ -39,7 +39,7 @@ async def test_hostile_text_and_buttons_on_a_real_database(
     chat: ChatDriver, unit_of_work: UnitOfWorkFactory, text: str, button: str
 ) -> None:
     user = f"hostile{next(_users)}"
-    replies = await chat.say(user, text, display_name=text[:100])
+    replies = await chat.say(user, text, display_name=text)
     replies += await chat.press(user, button)
     for reply in replies:
         assert reply.to == user
@@ -49,6 +49,13 @@ async def test_hostile_text_and_buttons_on_a_real_database(
     stored = await _stored_for(unit_of_work, f"console:{user}")
     if cleaned:
         assert stored[0] == redact(cleaned[:20_000])
+
+
+async def test_nul_and_overlong_names_buttons_and_arguments_are_stored(chat: ChatDriver) -> None:
+    """PostgreSQL refuses NUL in text and names are 200 characters at most; neither may crash a turn."""
+    assert await chat.say("nul", "where is my\x00 order", display_name="A\x00" + "n" * 500)
+    assert await chat.press("nul", "rate:1:5\x00")
+    assert await chat.command("nul", "optout", "\x00now")
 
 
 async def test_every_injection_is_stored_as_typed_on_a_real_database(

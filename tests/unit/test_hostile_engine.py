@@ -28,7 +28,7 @@ hostile_text = st.sampled_from(INJECTIONS) | st.text(max_size=400) | st.builds(
 )
 garbage_buttons = st.text(max_size=120) | st.sampled_from([
     "", ":", ":::", "rate::", "rate:x:5", "rate:1:99", "offer:-1:accept", "followup:1e9:yes", "resolved:1:yes",
-    "person:0:yes", "forget:1:confirm", "clarify:1:{{ 7*7 }}", "x" * 5000, "rate:1:5\x00",
+    "person:0:yes", "forget:1:confirm", "clarify:1:{{ 7*7 }}", "x" * 5000, "rate:1:5\x00", "\x00", "a\x00b",
 ])
 actions = st.lists(st.one_of(st.tuples(st.just("say"), hostile_text), st.tuples(st.just("press"), garbage_buttons)),
                    min_size=1, max_size=6)
