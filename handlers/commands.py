@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers import desk, stats
+from handlers import audit, desk, stats
 from handlers.messages import Attachment, Inbound, Kind, Reply
 from handlers.stats_chart import render_chart
 from handlers.turn import Services
@@ -24,6 +24,7 @@ async def run(inbound: Inbound, unit_of_work: UnitOfWorkFactory, services: Servi
         return [_reply(inbound, Kind.NOTICE, text, ephemeral=True)]
     if command == "stats":
         if not roles.is_manager(inbound.user_key):
+            await audit.record_alone(unit_of_work, inbound.user_key, "stats_refused", now=now)
             refusal = templates.render("not_allowed", command="stats", role="managers")
             return [_reply(inbound, Kind.NOTICE, refusal, ephemeral=True)]
         period = inbound.args[0] if inbound.args else "7d"
@@ -32,6 +33,8 @@ async def run(inbound: Inbound, unit_of_work: UnitOfWorkFactory, services: Servi
             async with unit_of_work() as uow:
                 figures = await stats.compute(uow, period, now, min_rating)
                 daily = await stats.daily(uow, stats.period_start(period, now), None, min_rating)
+                await audit.record(uow, inbound.user_key, "stats", {"period": period}, now=now)
+                await uow.commit()
         except stats.PeriodError as error:
             return [_reply(inbound, Kind.NOTICE, str(error), ephemeral=True)]
         chart = Attachment("concierge-stats.png", render_chart(daily), "image/png")

@@ -10,6 +10,7 @@ from typing import Protocol, Self
 from sqlalchemy.exc import IntegrityError as WriteConflict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.audit import AuditRepository
 from storage.privacy import PrivacyRepository
 from storage.repositories import (
     ConversationRepository,
@@ -40,6 +41,7 @@ class UnitOfWork(Protocol):
     handoffs: HandoffRepository
     events: EventRepository
     privacy: PrivacyRepository
+    audit: AuditRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -75,6 +77,7 @@ class SqlUnitOfWork:
         self.handoffs = HandoffRepository(self.session)
         self.events = EventRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
+        self.audit = AuditRepository(self.session)
         return self
 
     async def __aexit__(

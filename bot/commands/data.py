@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import getpass
 import json
 import sys
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.wiring import open_database
+from handlers import audit
 from handlers import stats as stats_use_case
 from storage.database import create_engine, upgrade
 from storage.models import Customer
@@ -33,6 +35,8 @@ def stats(args: argparse.Namespace, config: Config) -> int:
         async with open_database(config) as database, database.unit_of_work() as uow:
             figures = await stats_use_case.compute_between(uow, label, start, end, min_rating)
             daily = await stats_use_case.daily(uow, start, end, min_rating) if chart_path is not None else []
+            await audit.record(uow, _operator(), "stats", {"period": label})
+            await uow.commit()
             return figures, daily
 
     figures, daily = asyncio.run(compute())
@@ -70,7 +74,10 @@ def export(args: argparse.Namespace, config: Config) -> int:
     async def collect() -> dict[str, object]:
         async with open_database(config) as database, database.unit_of_work() as uow:
             customer = await _find(uow, args.customer)
-            return await uow.privacy.export(customer)
+            exported = await uow.privacy.export(customer)
+            await audit.record(uow, _operator(), "export", {"customer_id": customer.id})
+            await uow.commit()
+            return exported
 
     print(json.dumps(asyncio.run(collect()), indent=2, default=str))
     return 0
@@ -82,12 +89,21 @@ def forget(args: argparse.Namespace, config: Config) -> int:
         async with open_database(config) as database, database.unit_of_work() as uow:
             customer = await _find(uow, args.customer)
             key = customer.key
+            await audit.record(uow, _operator(), "forget", {"customer_id": customer.id})
             await uow.privacy.erase(customer)
             await uow.commit()
             return key
 
     print(f"erased every record of {asyncio.run(erase())}")
     return 0
+
+
+def _operator() -> str:
+    """Name who ran a command from the command line, for the audit log."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli:unknown"
 
 
 async def _find(uow: UnitOfWork, wanted: str) -> Customer:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Generic, Self, TypeVar
 
 from storage.models import (
+    AuditEntry,
     ClarifyChoice,
     Conversation,
     Customer,
@@ -202,6 +203,11 @@ class FakePrivacy:
         self.uow.customers.rows = [c for c in self.uow.customers.rows if c.id != customer.id]
 
 
+class FakeAudit(FakeRepository[AuditEntry]):
+    async def latest(self, limit: int = 100) -> Sequence[AuditEntry]:
+        return list(reversed(self.rows))[:limit]
+
+
 class FakeUnitOfWork:
     """Every repository in memory; `committed` counts commits so tests can see only the unit commits."""
 
@@ -216,6 +222,7 @@ class FakeUnitOfWork:
         self.handoffs = FakeHandoffs()
         self.events = FakeEvents()
         self.privacy = FakePrivacy(self)
+        self.audit = FakeAudit()
         self.committed = 0
 
     async def __aenter__(self) -> Self:
