@@ -185,6 +185,7 @@ class Handoff(Base):
     __table_args__ = (
         Index("ix_handoffs_status_priority", "status", "priority"),
         Index("ix_handoffs_stats", "created_at", "agent_key", "first_reply_at", "claimed_at"),
+        Index("ix_handoffs_conversation_status", "conversation_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
