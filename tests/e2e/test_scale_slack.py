@@ -144,11 +144,13 @@ def fake() -> Iterator[FakeSlack]:
         yield running
 
 
-async def test_three_processes_answer_each_event_once_in_order(fake: FakeSlack, tmp_path: Path) -> None:
+async def test_three_processes_answer_each_event_once_in_order(
+    fake: FakeSlack, tmp_path: Path, model_cache: Path
+) -> None:
     await skip_without_postgres()
     started = time.monotonic()
     plays = scripts()
-    cache = tmp_path / "cache"
+    cache = model_cache  # the run's shared model cache: trained once, by whichever test needs it first
     async with fresh_postgres_database() as url:
         ports = [free_port() for _ in range(PROCESSES)]
         configs = [write_config(tmp_path, url, fake.api_url, port, cache) for port in ports]
