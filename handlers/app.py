@@ -95,7 +95,9 @@ class Concierge:
         if inbound.display_name:
             customer.display_name = inbound.display_name
         conversation = await uow.conversations.open_for(customer.id)
-        if conversation and now - conversation.last_message_at > self.services.policy.idle_close_after:
+        # A customer waiting for a person keeps their conversation however long the queue takes.
+        if (conversation and conversation.state != "with_person"
+                and now - conversation.last_message_at > self.services.policy.idle_close_after):
             conversation.closed_at, conversation.close_reason = now, "idle"
             conversation = None
         if conversation is None and inbound.button_id is not None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from handlers import audit
 from handlers.desk_card import card_text, customer_name
 from handlers.messages import DESK, Button, Inbound, Kind, Reply
 from handlers.turn import Services, Turn
@@ -275,12 +276,16 @@ async def run(inbound: Inbound, unit_of_work: UnitOfWorkFactory, services: Servi
     if inbound.button_id is not None:
         _, _, rest = inbound.button_id.partition(":")
         command, args = CLAIM_ACTION, (rest.partition(":")[0],)
+    # Only the ticket number goes to the audit log: an agent's words are the customer's business.
+    detail = {"ticket": args[0][:20] if args else None}
     if not services.policy.roles.is_agent(inbound.user_key):
+        await audit.record_alone(unit_of_work, inbound.user_key, f"desk_{command}_refused", detail, now=now)
         refusal = services.templates.render("not_allowed", command=command, role="agents")
         return [Reply(inbound.platform, inbound.user_id, Kind.NOTICE, refusal, channel_id=inbound.channel_id,
                       thread_id=inbound.thread_id, ephemeral=True)]
     async with unit_of_work() as uow:
         replies = await COMMANDS[command](DeskAction(uow, services, now, inbound, args))
+        await audit.record(uow, inbound.user_key, f"desk_{command}", detail, now=now)
         await uow.commit()
     return replies
 

@@ -53,3 +53,20 @@ async def test_a_long_detail_is_cut(unit_of_work: UnitOfWorkFactory) -> None:
     await audit.record_alone(unit_of_work, "console:agent", "note", {"text": "x" * 5000, "ticket": 3})
     [(_, _, detail)] = await _entries(unit_of_work)
     assert detail == {"text": "x" * audit.MAX_DETAIL_TEXT, "ticket": 3}
+
+
+async def test_desk_actions_are_audited_without_the_agents_words(
+    chat: ChatDriver, unit_of_work: UnitOfWorkFactory
+) -> None:
+    await chat.say("ana", "can I talk to a person")
+    ticket = chat.button(chat.transcript, "claim:").split(":")[1]
+    await chat.command("agent", "claim", ticket)
+    await chat.command("agent", "reply", ticket, "my", "private", "words")
+    await chat.command("ana", "claim", ticket)
+    entries = await _entries(unit_of_work)
+    assert entries == [
+        ("console:agent", "desk_claim", {"ticket": ticket}),
+        ("console:agent", "desk_reply", {"ticket": ticket}),
+        ("console:ana", "desk_claim_refused", {"ticket": ticket}),
+    ]
+    assert "private" not in repr(entries)

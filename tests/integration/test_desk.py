@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from handlers.messages import DESK, Kind, Reply
@@ -90,3 +92,11 @@ async def test_transfer_and_close(chat: ChatDriver) -> None:
     assert [r.kind for r in to(closed, "cai")] == [Kind.NOTICE]
     # Back with the bot: the next request is answered again.
     assert to(await chat.say("cai", "where is my order"), "cai")
+
+
+async def test_a_long_wait_in_the_queue_does_not_hand_the_customer_back_to_the_bot(chat: ChatDriver) -> None:
+    await chat.say("ana", "can I talk to a person")
+    chat.clock.advance(timedelta(days=2))
+    replies = await chat.say("ana", "hello? is anyone there?")
+    assert [r for r in replies if r.to == "ana"] == [], "the bot answered a customer who is waiting for a person"
+    assert any(r.to == DESK and "anyone there" in r.text for r in replies), "the desk did not see the message"
