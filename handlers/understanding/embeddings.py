@@ -65,6 +65,11 @@ class _Encoder:
                     raise EmbeddingsUnavailable(
                         "the embeddings engine needs `pip install concierge[embeddings]`"
                     ) from error
+                import torch
+
+                # One thread: messages arrive one at a time, and on a busy machine (other processes,
+                # other engines) two threads made p99 latency 20x worse and batches slower, not faster.
+                torch.set_num_threads(int(os.environ.get("CONCIERGE_TORCH_THREADS", "1")))
                 self._st = SentenceTransformer(location, device="cpu")
             return self._st
 
