@@ -31,6 +31,17 @@ WHERE IS MY ORDER?? This is the third time I'm asking!!!
 no
 no
 /press 1
+/as agent
+/queue
+/claim 1
+/reply 1 Hi Ben, I'm Sam from the shop. Your order left us yesterday; I've asked the courier to bring it tomorrow morning.
+/note 1 Courier delay; asked for a morning slot
+/as ben
+Thank you, that's a relief
+/as agent
+/release 1
+/as ben
+/press 4
 /as manager
 /stats all
 """

@@ -14,6 +14,9 @@ from handlers.understanding.types import IntentGuess, Understanding
 
 TOP_K = 5
 _WORD = re.compile(r"\w")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+MAX_SENTENCES = 6
+_QUESTION_WORD = re.compile(r"\b(where|what|when|why|how|which|can|could|would|will)\b", re.IGNORECASE)
 
 
 class ModelUnderstander:
@@ -51,7 +54,7 @@ class ModelUnderstander:
 
     def understand(self, text: str, *, failed_attempts: int = 0) -> Understanding:
         """Return ranked intents, the out-of-scope and close-call flags, and the customer's feeling."""
-        ranked, out_of_scope = self.rank([text])[0]
+        ranked, out_of_scope = self._best_reading(text)
         close_call = (
             not out_of_scope
             and len(ranked) >= 2
@@ -64,3 +67,23 @@ class ModelUnderstander:
             close_call=close_call,
             feeling=feel(text, failed_attempts=failed_attempts),
         )
+
+    def _best_reading(self, text: str) -> tuple[tuple[IntentGuess, ...], bool]:
+        """Rank the message; if that is out of scope, try its sentences and question clauses for a request.
+
+        "WHERE IS MY ORDER?? This is the third time I'm asking!!!" holds one clear request and one
+        complaint; scored as a whole, the complaint dilutes the request below the out-of-scope threshold.
+        """
+        whole = self.rank([text])[0]
+        if not whole[1]:
+            return whole  # in scope as a whole: keep it, close calls between two requests included
+        sentences = [part.strip() for part in _SENTENCE_END.split(text) if _WORD.search(part)]
+        candidates = sentences[:MAX_SENTENCES] if len(sentences) > 1 else []
+        # "this is the third time I ask where my order is": the request starts at its question word.
+        clauses = [text[m.start():] for m in _QUESTION_WORD.finditer(text) if m.start() > 0]
+        candidates += clauses[:MAX_SENTENCES]
+        in_scope = [reading for reading in self.rank(candidates) if not reading[1]] if candidates else []
+        if not in_scope:
+            return whole
+        return max(in_scope, key=lambda reading: reading[0][0].confidence)
+
