@@ -34,7 +34,7 @@ no
 /as agent
 /queue
 /claim 1
-/reply 1 Hi Ben, I'm Sam from the shop. Your order left us yesterday; I've asked the courier to bring it tomorrow morning.
+/reply 1 Hi Ben, I'm Sam from the shop. Your order left us yesterday; the courier brings it tomorrow.
 /note 1 Courier delay; asked for a morning slot
 /as ben
 Thank you, that's a relief
