@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import time
 from pathlib import Path
@@ -72,9 +74,20 @@ def build_understander(
     """Return an Understander for `kb`, loaded from `cache_dir` or trained and cached there."""
     if engine not in ENGINES:
         raise ValueError(f"unknown understanding engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    key = f"{engine}|v{ENGINE_VERSION}|{model if engine != 'default' else ''}"
+    key = f"{engine}|v{ENGINE_VERSION}|{engine_source_hash()}|{model if engine != 'default' else ''}"
     path = cache_path(Path(cache_dir), knowledge_hash(kb), key)
     trained = load_or_build(path, lambda: train_for_kb(kb, engine, model))
     return ModelUnderstander(
         trained, close_call_margin=close_call_margin, threshold=oos_threshold, engine=engine
     )
+
+
+@functools.cache
+def engine_source_hash() -> str:
+    """Hash this package's source, so a changed engine never loads a model pickled by the old code."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
