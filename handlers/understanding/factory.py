@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 ENGINE_VERSION = "6"
 ENGINES = ("default", "embeddings")
 
+
 def make_featurizer(engine: str, model: str = "all-MiniLM-L6-v2") -> Featurizer:
     """Return an unfitted featurizer for `engine`."""
     if engine == "default":
@@ -74,12 +75,16 @@ def build_understander(
     """Return an Understander for `kb`, loaded from `cache_dir` or trained and cached there."""
     if engine not in ENGINES:
         raise ValueError(f"unknown understanding engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    key = f"{engine}|v{ENGINE_VERSION}|{engine_source_hash()}|{model if engine != 'default' else ''}"
-    path = cache_path(Path(cache_dir), knowledge_hash(kb), key)
+    path = cache_path(Path(cache_dir), knowledge_hash(kb), cache_key(engine, model))
     trained = load_or_build(path, lambda: train_for_kb(kb, engine, model))
     return ModelUnderstander(
         trained, close_call_margin=close_call_margin, threshold=oos_threshold, engine=engine
     )
+
+
+def cache_key(engine: str, model: str) -> str:
+    """Return the part of the cache key that names the engine, its code and (for embeddings) the model."""
+    return f"{engine}|v{ENGINE_VERSION}|{engine_source_hash()}|{model if engine != 'default' else ''}"
 
 
 @functools.cache
@@ -90,4 +95,3 @@ def engine_source_hash() -> str:
         digest.update(source.name.encode())
         digest.update(source.read_bytes())
     return digest.hexdigest()[:16]
-
