@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from handlers.understanding.calibration import OOS
-from handlers.understanding.feeling import feel
+from handlers.understanding.feeling import feel, frustration_score, worry_score
 from handlers.understanding.model import IntentModel
 from handlers.understanding.types import IntentGuess, Understanding
 
@@ -17,6 +17,10 @@ _WORD = re.compile(r"\w")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 MAX_SENTENCES = 6
 _QUESTION_WORD = re.compile(r"\b(where|what|when|why|how|which|can|could|would|will)\b", re.IGNORECASE)
+
+
+def _emotional(prefix: str) -> bool:
+    return frustration_score(prefix, 0.0) > 0 or worry_score(prefix) > 0
 
 
 class ModelUnderstander:
@@ -80,10 +84,15 @@ class ModelUnderstander:
         sentences = [part.strip() for part in _SENTENCE_END.split(text) if _WORD.search(part)]
         candidates = sentences[:MAX_SENTENCES] if len(sentences) > 1 else []
         # "this is the third time I ask where my order is": the request starts at its question word.
-        clauses = [text[m.start():] for m in _QUESTION_WORD.finditer(text) if m.start() > 0]
+        # Only after a complaint or a worry, though: peeling "can you tell me how ..." off any question
+        # cost CLINC150 1-2 points of out-of-scope recall (on val) at the same in-scope accuracy.
+        clauses = [
+            text[m.start() :]
+            for m in _QUESTION_WORD.finditer(text)
+            if m.start() > 0 and _emotional(text[: m.start()])
+        ]
         candidates += clauses[:MAX_SENTENCES]
         in_scope = [reading for reading in self.rank(candidates) if not reading[1]] if candidates else []
         if not in_scope:
             return whole
         return max(in_scope, key=lambda reading: reading[0][0].confidence)
-
