@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -54,12 +54,17 @@ class Conversation(Base):
     close_reason: Mapped[str | None] = mapped_column(String(40))
 
 
+_UNSENT = "direction = 'out' AND sent_at IS NULL"
+
+
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_conversation", "conversation_id", "id"),
         # Flood control counts a customer's recent inbound messages per conversation by time.
         Index("ix_messages_conversation_direction_created", "conversation_id", "direction", "created_at"),
+        # The outbox sweep looks only for outbound messages not yet sent: a partial index keeps it small.
+        Index("ix_messages_unsent", "created_at", postgresql_where=text(_UNSENT), sqlite_where=text(_UNSENT)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +75,7 @@ class Message(Base):
     buttons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     author: Mapped[str | None] = mapped_column(String(200))  # an agent's key for relayed words
     created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]  # outbound only: when the platform accepted it (the outbox)
 
 
 class Need(Base):
