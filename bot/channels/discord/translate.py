@@ -22,6 +22,8 @@ MAX_LABEL = 80
 MAX_CUSTOM_ID = 100
 MAX_BUTTONS = 25
 STATS_TITLE = "Concierge stats"
+# Put before a person's words relayed from the desk, so the customer knows a person wrote them.
+PERSON_MARK = "**From a person on our team:**"
 # Messages people type; joins, pins, boosts and the like are not addressed to the bot.
 _CONVERSATIONAL = (discord.MessageType.default, discord.MessageType.reply)
 _WHITESPACE = re.compile(r"[ \t]{2,}")
@@ -199,7 +201,7 @@ def reply_parts(reply: Reply) -> list[Part]:
     buttons = button_specs(reply)
     if reply.kind is Kind.STATS:
         return [Part(embed=stats_embed(reply), attachments=files, buttons=buttons)]
-    chunks = split_text(reply.text)
+    chunks = split_text(f"{PERSON_MARK} {reply.text}" if reply.kind is Kind.AGENT else reply.text)
     parts = [Part(content=chunk) for chunk in chunks[:-1]]
     parts.append(Part(content=chunks[-1], attachments=files, buttons=buttons))
     return parts

@@ -18,6 +18,8 @@ FIELDS_PER_SECTION = 10
 HEADER_LIMIT = 150
 SHORT_FIGURE = 40  # longer values read badly in Slack's two-column fields
 METADATA_EVENT = "concierge_reply"
+# Shown above a person's words relayed from the desk, so the customer knows a person wrote them.
+PERSON_MARK = "From a person on our team"
 _FIGURE = re.compile(r"^\s*([^:\n]{1,48}):\s+(\S.*)$")
 
 
@@ -41,6 +43,10 @@ def render(reply: Reply) -> Rendered:
     blocks: list[dict[str, Any]] = []
     if reply.kind == Kind.STATS:
         blocks.extend(_figure_blocks(reply.text))
+    elif reply.kind == Kind.AGENT:
+        # Blocks, not the text: the text stays the person's words alone, for notifications and search.
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{PERSON_MARK}*"}]})
+        blocks.extend(_section(chunk) for chunk in split_for_sections(reply.text))
     elif reply.buttons and reply.text.strip():
         blocks.extend(_section(chunk) for chunk in split_for_sections(reply.text))
     if reply.buttons:
