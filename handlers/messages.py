@@ -78,7 +78,11 @@ class Inbound:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message from the bot (or a relayed person) to one user or desk channel."""
+    """One message from the bot (or a relayed person) to one user or desk channel.
+
+    A customer-bound reply is stored before it is sent; `message_id` names that row, which the hub
+    marks sent once the platform has accepted the message (the outbox).
+    """
 
     platform: str
     to: str
@@ -90,6 +94,8 @@ class Reply:
     conversation_id: int | None = None
     attachments: tuple[Attachment, ...] = field(default=())
     ephemeral: bool = False
+    # The stored outbound row (the outbox entry) this reply delivers; None for messages not stored.
+    message_id: int | None = None
 
     @property
     def to_key(self) -> str:
