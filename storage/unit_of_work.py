@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError as WriteConflict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.audit import AuditRepository
+from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
 from storage.repositories import (
     ConversationRepository,
@@ -42,6 +43,7 @@ class UnitOfWork(Protocol):
     events: EventRepository
     privacy: PrivacyRepository
     audit: AuditRepository
+    outbox: OutboxRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -78,6 +80,7 @@ class SqlUnitOfWork:
         self.events = EventRepository(self.session)
         self.privacy = PrivacyRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
         return self
 
     async def __aexit__(

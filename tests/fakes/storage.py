@@ -208,6 +208,26 @@ class FakeAudit(FakeRepository[AuditEntry]):
         return list(reversed(self.rows))[:limit]
 
 
+class FakeOutbox:
+    """Mark stored outbound messages sent; the sweep's queries are tested on real databases."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    async def mark_sent(self, message_ids: Sequence[int], now: datetime) -> int:
+        unsent = [m for m in self.uow.conversations.messages if m.id in message_ids and m.sent_at is None]
+        for message in unsent:
+            message.sent_at = now
+        return len(unsent)
+
+    async def unsent(self, *, before: datetime, since: datetime, platforms: Sequence[str],
+                     limit: int = 100) -> list[tuple[int, str]]:
+        return []
+
+    async def claim(self, message_id: int) -> None:
+        return None
+
+
 class FakeUnitOfWork:
     """Every repository in memory; `committed` counts commits so tests can see only the unit commits."""
 
@@ -223,6 +243,7 @@ class FakeUnitOfWork:
         self.events = FakeEvents()
         self.privacy = FakePrivacy(self)
         self.audit = FakeAudit()
+        self.outbox = FakeOutbox(self)
         self.committed = 0
 
     async def __aenter__(self) -> Self:
