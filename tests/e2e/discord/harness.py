@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -13,6 +14,7 @@ from tests.fakes.discord_fake import FakeDiscord
 CUSTOMER = 111000000000000001
 OTHER_CUSTOMER = 333000000000000003
 MANAGER = 222000000000000002
+AGENT = 444000000000000004
 # The first start trains the understanding model; later starts load it from the shared cache.
 FIRST_START_SECONDS = 180.0
 
@@ -23,11 +25,24 @@ def concierge_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
 
 
+def discord_section(fake: FakeDiscord, *, desk: bool = False) -> str:
+    """The `[discord]` config section pointing at the fake, with its desk channel when asked."""
+    desk_line = f"desk_channel_id = {fake.desk_channel_id}\n" if desk else ""
+    return (
+        "[discord]\n"
+        'token = "fake-token"\n'
+        f'api_base = "{fake.api_base}"\n'
+        f'gateway_url = "{fake.gateway_url}"\n'
+        f"{desk_line}"
+    )
+
+
 class Bot:
     """`concierge run discord` in a subprocess, pointed at the fake; its stderr goes to a log file."""
 
     def __init__(
-        self, fake: FakeDiscord, workdir: Path, cache_dir: Path, *, verbose: bool = True, argv: list[str] | None = None
+        self, fake: FakeDiscord, workdir: Path, cache_dir: Path, *, verbose: bool = True, argv: list[str] | None = None,
+        agents: tuple[int, ...] = (), desk: bool = False,
     ) -> None:
         self.fake = fake
         self.verbose = verbose
@@ -35,14 +50,12 @@ class Bot:
         self.config = workdir / "concierge.toml"
         self.log = workdir / "bot.log"
         self.config.write_text(
-            "[discord]\n"
-            'token = "fake-token"\n'
-            f'api_base = "{fake.api_base}"\n'
-            f'gateway_url = "{fake.gateway_url}"\n'
-            "[database]\n"
+            discord_section(fake, desk=desk)
+            + "[database]\n"
             f'url = "sqlite+aiosqlite:///{workdir / "c.db"}"\n'
             "[roles]\n"
             f'managers = ["discord:{MANAGER}"]\n'
+            f"agents = {json.dumps([f'discord:{agent}' for agent in agents])}\n"
             "[understanding]\n"
             f'cache_dir = "{cache_dir}"\n'
         )

@@ -52,17 +52,23 @@ class SlackApi(Protocol):
 
 def write_config(
     directory: Path, fake: SlackApi, *, port: int, cache_dir: Path, socket_mode: bool = False,
-    managers: tuple[str, ...] = ("slack:UMANAGER",),
+    managers: tuple[str, ...] = ("slack:UMANAGER",), agents: tuple[str, ...] = (), desk_channel: str | None = None,
+    extra: str = "",
 ) -> Path:
-    """A concierge.toml for one bot process: its own SQLite file, the fake's API, a shared model cache."""
+    """A concierge.toml for one bot process: its own SQLite file, the fake's API, a shared model cache.
+
+    `extra` is appended as is (another platform's section, say).
+    """
     slack = [f'api_url = "{fake.api_url}"', f'bot_token = "{BOT_TOKEN}"', 'host = "127.0.0.1"',
              f"port = {port}"]
+    if desk_channel:
+        slack.append(f'desk_channel = "{desk_channel}"')
     slack.append(f'app_token = "{APP_TOKEN}"' if socket_mode else f'signing_secret = "{SIGNING_SECRET}"')
     text = "\n".join([
         "[database]", f'url = "sqlite+aiosqlite:///{directory / "c.db"}"', "",
-        "[roles]", f"managers = {json.dumps(list(managers))}", "",
+        "[roles]", f"managers = {json.dumps(list(managers))}", f"agents = {json.dumps(list(agents))}", "",
         "[understanding]", f'cache_dir = "{cache_dir}"', "",
-        "[slack]", *slack, "",
+        "[slack]", *slack, "", extra,
     ])
     path = directory / "concierge.toml"
     path.write_text(text)
@@ -129,11 +135,13 @@ def bot_environment() -> dict[str, str]:
     return env
 
 
-def start_bot(config: Path, port: int, *, timeout: float = 120.0) -> BotProcess:
+def start_bot(
+    config: Path, port: int, *, timeout: float = 120.0, channels: tuple[str, ...] = ("slack",)
+) -> BotProcess:
     """Start the bot and wait until /healthz answers 200."""
     log = config.with_name("bot.log")
     with log.open("wb") as sink:
-        process = subprocess.Popen([*concierge_command(), "run", "slack", "--config", str(config)],
+        process = subprocess.Popen([*concierge_command(), "run", *channels, "--config", str(config)],
                                    stdout=sink, stderr=subprocess.STDOUT, env=bot_environment(), cwd=config.parent)
     bot = BotProcess(process, port, log)
     deadline = time.monotonic() + timeout
@@ -147,10 +155,14 @@ def start_bot(config: Path, port: int, *, timeout: float = 120.0) -> BotProcess:
     return bot
 
 
-def launch(directory: Path, fake: SlackApi, cache_dir: Path, *, socket_mode: bool = False) -> BotProcess:
+def launch(
+    directory: Path, fake: SlackApi, cache_dir: Path, *, socket_mode: bool = False, agents: tuple[str, ...] = (),
+    desk_channel: str | None = None,
+) -> BotProcess:
     """Write a config for a fresh port and start the bot with it."""
     port = free_port()
-    config = write_config(directory, fake, port=port, cache_dir=cache_dir, socket_mode=socket_mode)
+    config = write_config(directory, fake, port=port, cache_dir=cache_dir, socket_mode=socket_mode, agents=agents,
+                          desk_channel=desk_channel)
     return start_bot(config, port)
 
 
