@@ -119,6 +119,14 @@ class PrivacyConfig(_Section):
     redact: bool = True
 
 
+class OutboxConfig(_Section):
+    """A stored reply unsent after `retry_after_seconds` is sent again; the sweep runs every `sweep_seconds`."""
+
+    retry_after_seconds: float = Field(default=30.0, gt=0)
+    sweep_seconds: float = Field(default=10.0, gt=0)
+    give_up_after_hours: float = Field(default=24.0, gt=0)
+
+
 class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     knowledge: KnowledgeConfig = KnowledgeConfig()
@@ -130,6 +138,7 @@ class Config(_Section):
     selling: SellingConfig = SellingConfig()
     followup: FollowupConfig = FollowupConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    outbox: OutboxConfig = OutboxConfig()
 
     def secrets(self) -> list[str]:
         """Return every secret value set, so logging can scrub them."""

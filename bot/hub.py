@@ -2,6 +2,9 @@
 
 Replies may be for another platform than the one that asked (an agent on the Slack desk serving a
 Discord customer), so delivery goes through the hub, never straight back through the caller.
+
+With an outbox, every stored reply is marked sent once its channel accepted it, and a sweep sends
+again what is still unsent a while later (a crash between commit and send, a platform outage).
 """
 
 from __future__ import annotations
@@ -9,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Protocol
 
 from bot.channels.base import Channel
 from handlers.messages import Inbound, Reply
 
 log = logging.getLogger(__name__)
+
+Send = Callable[[Reply], Awaitable[bool]]
 
 
 class Core(Protocol):
@@ -26,11 +31,28 @@ class Core(Protocol):
     async def fire_due_followups(self) -> list[Reply]: ...
 
 
+class Outbox(Protocol):
+    """Stored outbound messages: mark them sent, find the ones left unsent, send one again."""
+
+    async def mark_sent(self, message_ids: Sequence[int]) -> None: ...
+
+    async def unsent(self, platforms: Sequence[str]) -> list[tuple[int, str]]: ...
+
+    async def resend(self, message_id: int, send: Send) -> bool: ...
+
+
+class Confirming(Protocol):
+    """A channel that can tell whether a stored message already reached the platform."""
+
+    async def delivered(self, reply: Reply) -> bool: ...
+
+
 class Hub:
     """Serialise each user's messages, run them through the core and deliver the replies."""
 
-    def __init__(self, core: Core, channels: Sequence[Channel] = ()) -> None:
+    def __init__(self, core: Core, channels: Sequence[Channel] = (), outbox: Outbox | None = None) -> None:
         self.core = core
+        self.outbox = outbox
         self.channels: dict[str, Channel] = {channel.platform: channel for channel in channels}
         # Weak values: a user's lock lives only while one of their messages is being handled.
         self._user_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -39,27 +61,48 @@ class Hub:
         """Register a channel so replies for its platform reach it."""
         self.channels[channel.platform] = channel
 
+    def _lock(self, user_key: str) -> asyncio.Lock:
+        lock = self._user_locks.get(user_key)
+        if lock is None:
+            lock = self._user_locks[user_key] = asyncio.Lock()
+        return lock
+
     async def receive(self, inbound: Inbound) -> None:
         """Handle one inbound in order with the same user's others, then deliver the replies."""
-        lock = self._user_locks.get(inbound.user_key)
-        if lock is None:
-            lock = self._user_locks[inbound.user_key] = asyncio.Lock()
-        async with lock:
+        # The lock also keeps the outbox sweep off this user's replies until they are sent and marked.
+        async with self._lock(inbound.user_key):
             replies = await self.core.handle(inbound)
             await self.deliver(replies)
 
     async def deliver(self, replies: Iterable[Reply]) -> None:
-        """Send each reply through the channel of its platform; a failed send is logged, not raised."""
-        for reply in replies:
-            channel = self.channels.get(reply.platform)
-            if channel is None:
-                log.warning("no %s channel running; reply to conversation %s not sent",
-                            reply.platform, reply.conversation_id)
-                continue
-            try:
-                await channel.deliver(reply)
-            except Exception:
-                log.exception("sending a %s reply for conversation %s failed", reply.kind, reply.conversation_id)
+        """Send each reply through the channel of its platform, then mark the stored ones sent.
+
+        A failed send is logged, not raised; its stored row stays unsent for the sweep to retry.
+        """
+        sent = [reply.message_id for reply in replies if await self._send(reply) and reply.message_id is not None]
+        await self._mark_sent(sent)
+
+    async def _send(self, reply: Reply) -> bool:
+        channel = self.channels.get(reply.platform)
+        if channel is None:
+            log.warning("no %s channel running; reply to conversation %s not sent",
+                        reply.platform, reply.conversation_id)
+            return False
+        try:
+            await channel.deliver(reply)
+        except Exception:
+            log.exception("sending a %s reply for conversation %s failed", reply.kind, reply.conversation_id)
+            return False
+        return True
+
+    async def _mark_sent(self, message_ids: list[int]) -> None:
+        if self.outbox is None or not message_ids:
+            return
+        try:
+            await self.outbox.mark_sent(message_ids)
+        except Exception:
+            # Sent but not marked: the sweep finds them; a confirming channel then sends nothing twice.
+            log.exception("marking %d sent messages failed; the outbox sweep will settle them", len(message_ids))
 
     async def run_followups(self, every_seconds: float = 30.0) -> None:
         """Fire due follow-ups forever, every `every_seconds`."""
@@ -69,3 +112,33 @@ class Hub:
             except Exception:
                 log.exception("follow-up round failed; retrying next round")
             await asyncio.sleep(every_seconds)
+
+    async def run_outbox(self, every_seconds: float = 10.0, first_after: float = 1.0) -> None:
+        """Send again, forever, what the outbox still holds unsent: soon after start, then every `every_seconds`."""
+        await asyncio.sleep(first_after)
+        while True:
+            try:
+                resent = await self.sweep()
+                if resent:
+                    log.info("outbox: %d unsent messages delivered again", resent)
+            except Exception:
+                log.exception("outbox sweep failed; retrying next round")
+            await asyncio.sleep(every_seconds)
+
+    async def sweep(self) -> int:
+        """Deliver the unsent messages of the channels running here, each under its customer's lock."""
+        if self.outbox is None:
+            return 0
+        resent = 0
+        for message_id, customer_key in await self.outbox.unsent(sorted(self.channels)):
+            async with self._lock(customer_key):
+                resent += await self.outbox.resend(message_id, self._resend)
+        return resent
+
+    async def _resend(self, reply: Reply) -> bool:
+        channel = self.channels.get(reply.platform)
+        confirming: Confirming | None = channel if hasattr(channel, "delivered") else None  # type: ignore[assignment]
+        if confirming is not None and await confirming.delivered(reply):
+            log.info("outbox: message %s had reached %s already; not sent twice", reply.message_id, reply.platform)
+            return True
+        return await self._send(reply)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import OffsetClock
 from bot.config import Config
+from bot.outbox import OutboxTiming, SqlOutbox
 from handlers.app import Concierge
 from handlers.knowledge import KnowledgeBase
 from handlers.knowledge_loader import demo_knowledge_path, load_knowledge
@@ -42,6 +43,7 @@ class Runtime:
     clock: OffsetClock
     database: Database
     services: Services
+    outbox: SqlOutbox
 
 
 @asynccontextmanager
@@ -113,4 +115,8 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
     services = build_services(config)
     clock = OffsetClock()
     async with open_database(config) as database:
-        yield Runtime(Concierge(database.unit_of_work, services, clock), clock, database, services)
+        settings = config.outbox
+        timing = OutboxTiming(timedelta(seconds=settings.retry_after_seconds),
+                              timedelta(hours=settings.give_up_after_hours))
+        outbox = SqlOutbox(database.unit_of_work, clock, timing)
+        yield Runtime(Concierge(database.unit_of_work, services, clock), clock, database, services, outbox)

@@ -8,7 +8,7 @@ notes are stored on the ticket only, so nothing leaves by accident.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -126,12 +126,14 @@ class DeskAction:
     async def send(self, turn: Turn, author: str | None) -> None:
         """Record the customer's new messages in their conversation, as the core does for its own."""
         turn.conversation.last_message_at = self.now
-        for reply in turn.replies:
-            await self.uow.conversations.add_message(Message(
-                conversation_id=turn.conversation.id, direction="out", kind=str(reply.kind), text=reply.text,
-                buttons=[{"id": b.id, "label": b.label} for b in reply.buttons] or None, author=author,
-                created_at=self.now,
-            ))
+        stored = await self.uow.outbox.store([Message(
+            conversation_id=turn.conversation.id, direction="out", kind=str(reply.kind), text=reply.text,
+            buttons=[{"id": b.id, "label": b.label} for b in reply.buttons] or None, author=author,
+            created_at=self.now,
+        ) for reply in turn.replies])
+        # Each reply carries its row's id, so the hub marks it sent once delivered (the outbox).
+        turn.replies = [replace(reply, message_id=message.id) for reply, message in zip(turn.replies, stored,
+                                                                                       strict=True)]
 
 
 Command = Callable[[DeskAction], Awaitable[list[Reply]]]

@@ -53,12 +53,13 @@ async def fire_due(uow: UnitOfWork, services: Services, now: datetime, limit: in
             Button(f"followup:{followup.id}:no", services.templates.label("followup_no")),
         )
         platform, _, user_id = customer.key.partition(":")
-        replies.append(Reply(platform, user_id, Kind.FOLLOWUP, text, buttons, conversation.channel_id,
-                             conversation.thread_id, conversation.id))
-        await uow.conversations.add_message(Message(
+        # Stored first: the reply carries its row's id, which the hub marks sent (the outbox).
+        [message] = await uow.outbox.store([Message(
             conversation_id=conversation.id, direction="out", kind=Kind.FOLLOWUP, text=text,
             buttons=[{"id": b.id, "label": b.label} for b in buttons], author=None, created_at=now,
-        ))
+        )])
+        replies.append(Reply(platform, user_id, Kind.FOLLOWUP, text, buttons, conversation.channel_id,
+                             conversation.thread_id, conversation.id, message_id=message.id))
     return replies
 
 

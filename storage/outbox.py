@@ -39,6 +39,12 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def store(self, messages: Sequence[Message]) -> Sequence[Message]:
+        """Stage outbound messages and flush, so each has the id its reply carries to the hub."""
+        self.session.add_all(messages)
+        await self.session.flush()
+        return messages
+
     async def mark_sent(self, message_ids: Sequence[int], now: datetime) -> int:
         """Mark these messages sent (one statement); return how many were still unsent."""
         if not message_ids:

@@ -24,12 +24,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 async def _serve(args: argparse.Namespace, config: Config) -> None:
     async with open_runtime(config) as runtime:
-        hub = Hub(runtime.core)
+        hub = Hub(runtime.core, outbox=runtime.outbox)
         channels = [_build(name, args, config, runtime, hub) for name in dict.fromkeys(args.channels)]
         for channel in channels:
             hub.attach(channel)
         tasks = [asyncio.create_task(channel.run(hub), name=channel.platform) for channel in channels]
         tasks.append(asyncio.create_task(hub.run_followups(), name="followups"))
+        tasks.append(asyncio.create_task(hub.run_outbox(config.outbox.sweep_seconds), name="outbox"))
         log.info("running %s", ", ".join(channel.platform for channel in channels))
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

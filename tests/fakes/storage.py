@@ -214,6 +214,12 @@ class FakeOutbox:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self.uow = uow
 
+    async def store(self, messages: Sequence[Message]) -> Sequence[Message]:
+        for message in messages:
+            message.id = len(self.uow.conversations.messages) + 1
+            self.uow.conversations.messages.append(message)
+        return messages
+
     async def mark_sent(self, message_ids: Sequence[int], now: datetime) -> int:
         unsent = [m for m in self.uow.conversations.messages if m.id in message_ids and m.sent_at is None]
         for message in unsent:
