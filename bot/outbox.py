@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from bot.clock import OffsetClock
 from bot.hub import Send
 from handlers.messages import Button, Kind, Reply
 from storage.outbox import Unsent
@@ -27,7 +26,7 @@ class OutboxTiming:
 class SqlOutbox:
     """The outbox on the `messages` table (see storage/outbox.py)."""
 
-    def __init__(self, unit_of_work: UnitOfWorkFactory, clock: OffsetClock, timing: OutboxTiming) -> None:
+    def __init__(self, unit_of_work: UnitOfWorkFactory, clock: Callable[[], datetime], timing: OutboxTiming) -> None:
         self.unit_of_work = unit_of_work
         self.clock = clock
         self.timing = timing

@@ -155,12 +155,15 @@ class Concierge:
             await turn.uow.privacy.erase(turn.customer)
             return
         # Desk messages (ticket cards, relayed words) are for agents, not part of what the customer was sent.
-        for reply in (r for r in turn.replies if r.to != DESK):
-            await turn.uow.conversations.add_message(Message(
-                conversation_id=turn.conversation.id, direction="out", kind=str(reply.kind), text=reply.text,
-                buttons=[{"id": b.id, "label": b.label} for b in reply.buttons] or None, author=None,
-                created_at=turn.now,
-            ))
+        outbound = [(reply, Message(
+            conversation_id=turn.conversation.id, direction="out", kind=str(reply.kind), text=reply.text,
+            buttons=[{"id": b.id, "label": b.label} for b in reply.buttons] or None, author=None,
+            created_at=turn.now,
+        )) for reply in turn.replies if reply.to != DESK]
+        await turn.uow.outbox.store([message for _, message in outbound])
+        # Each reply carries its row's id, so the hub marks it sent once delivered (the outbox).
+        stamped = {id(reply): replace(reply, message_id=message.id) for reply, message in outbound}
+        turn.replies = [stamped.get(id(reply), reply) for reply in turn.replies]
 
 
 def _unsaved(customer: Customer, now: datetime) -> Conversation:

@@ -86,8 +86,14 @@ class OutboxRepository:
         """Lock one unsent outbound message for this transaction, or None if sent or held by another process.
 
         `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two processes sweeping at once never both send it;
-        SQLite has a single writer and ignores the clause.
+        SQLite ignores the clause, so there a no-op write takes the database's write lock first: a second
+        claimer waits until this transaction ends, then finds the message sent.
         """
+        if self.session.bind is not None and self.session.bind.dialect.name == "sqlite":
+            await self.session.execute(
+                update(Message).where(Message.id == message_id, Message.sent_at.is_(None))
+                .values(sent_at=None).execution_options(synchronize_session=False)
+            )
         query = (
             select(Message, Conversation.channel_id, Conversation.thread_id, Customer.key)
             .join(Conversation, Message.conversation_id == Conversation.id)
