@@ -86,15 +86,18 @@ class Concierge:
     async def _turn(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Turn:
         # The row lock orders one customer's turns even when two processes receive their messages at once.
         customer = await uow.customers.by_key(inbound.user_key, lock=True)
+        conversation: Conversation | None = None
+        recent = 0
         if customer is None:
             customer = await uow.customers.add(Customer(
                 key=inbound.user_key, display_name=inbound.display_name, opted_out=False,
                 vip=inbound.user_key in self.services.policy.roles.vip, created_at=now, last_seen_at=now,
             ))
-        customer.last_seen_at = now
-        if inbound.display_name:
+        else:
+            # Taken under the customer's lock, so the count includes every earlier turn of theirs.
+            conversation, recent = await uow.conversations.open_with_inbound_since(customer.id, now - flood.WINDOW)
+        if inbound.display_name and inbound.display_name != customer.display_name:
             customer.display_name = inbound.display_name
-        conversation = await uow.conversations.open_for(customer.id)
         # A customer waiting for a person keeps their conversation however long the queue takes.
         if (conversation and conversation.state != "with_person"
                 and now - conversation.last_message_at > self.services.policy.idle_close_after):
@@ -103,6 +106,8 @@ class Concierge:
         if conversation is None and inbound.button_id is not None:
             conversation = await uow.conversations.latest_for(customer.id)
         turn = Turn(uow, self.services, customer, conversation or _unsaved(customer, now), now, inbound)
+        # This message is stored in this turn, so it counts too.
+        turn.recent_inbound = recent + 1
         return turn
 
     async def _settle_conversation(self, turn: Turn, event: Event) -> None:
@@ -111,13 +116,15 @@ class Concierge:
         assert inbound is not None
         if conversation.id is None or (conversation.closed_at is not None and event.type not in _ANSWER_EVENTS):
             conversation = await self._answering_conversation(turn, event) or _unsaved(turn.customer, turn.now)
-            if conversation.id is None:
-                await turn.uow.conversations.add(conversation)
         if event.type == EventType.PERSON and conversation.closed_at is not None:
             conversation.closed_at, conversation.close_reason = None, None
-        conversation.last_message_at = turn.now
-        conversation.channel_id = inbound.channel_id or conversation.channel_id
-        conversation.thread_id = inbound.thread_id if inbound.channel_id else conversation.thread_id
+        # Assigned only when changed: an unchanged record is not written, and `_record` stamps the time.
+        if inbound.channel_id and (conversation.channel_id, conversation.thread_id) != (
+                inbound.channel_id, inbound.thread_id):
+            conversation.channel_id, conversation.thread_id = inbound.channel_id, inbound.thread_id
+        if conversation.id is None:
+            # After the channel is set, so a new conversation is written once; its id goes on buttons.
+            await turn.uow.conversations.add(conversation)
         turn.conversation = conversation
         if inbound.text and inbound.button_id is None and inbound.command is None:
             understood = self.services.understander.understand(
@@ -125,7 +132,8 @@ class Concierge:
                 failed_attempts=conversation.failed_attempts,
             )
             turn.understanding = understood
-            conversation.frustrated = conversation.frustrated or understood.feeling.frustrated
+            if understood.feeling.frustrated and not conversation.frustrated:
+                conversation.frustrated = True
         await turn.uow.conversations.add_message(Message(
             conversation_id=conversation.id, direction="in", kind=None, text=self._stored(inbound),
             buttons=None, author=None, created_at=turn.now,
@@ -151,16 +159,23 @@ class Concierge:
         return redact(inbound.text) if self.services.policy.redact_personal_data else inbound.text
 
     async def _record(self, turn: Turn) -> None:
+        """Stamp the customer and conversation with this turn's time and store the replies in one flush."""
         if turn.forget_customer:
             await turn.uow.privacy.erase(turn.customer)
             return
+        # Stamped here, once, rather than at the start: a record changed before the turn's queries would
+        # be written twice (once by the query's autoflush, again at the end).
+        turn.customer.last_seen_at = turn.now
+        turn.conversation.last_message_at = turn.now
         # Desk messages (ticket cards, relayed words) are for agents, not part of what the customer was sent.
+        # Each reply stays paired with its stored row, whose id the flush below assigns.
         outbound = [(reply, Message(
             conversation_id=turn.conversation.id, direction="out", kind=str(reply.kind), text=reply.text,
             buttons=[{"id": b.id, "label": b.label} for b in reply.buttons] or None, author=None,
             created_at=turn.now,
         )) for reply in turn.replies if reply.to != DESK]
-        await turn.uow.outbox.store([message for _, message in outbound])
+        # One flush writes the turn: the inbound message (staged earlier), these, and the changed records.
+        await turn.uow.conversations.add_messages([message for _, message in outbound])
         # Each reply carries its row's id, so the hub marks it sent once delivered (the outbox).
         stamped = {id(reply): replace(reply, message_id=message.id) for reply, message in outbound}
         turn.replies = [stamped.get(id(reply), reply) for reply in turn.replies]

@@ -22,7 +22,9 @@ async def held_back(turn: Turn, event: Event) -> bool:
     limit = turn.services.policy.flood_per_minute
     if limit <= 0 or str(event.type) in _ALWAYS_SERVED or turn.conversation.state == "with_person":
         return False
-    recent = await turn.uow.conversations.inbound_count_since(turn.customer.id, turn.now - WINDOW)
+    recent = turn.recent_inbound
+    if recent is None:
+        recent = await turn.uow.conversations.inbound_count_since(turn.customer.id, turn.now - WINDOW)
     if recent <= limit:
         return False
     context = dict(turn.conversation.context or {})

@@ -19,7 +19,7 @@ LOW_SCORE = 2
 async def rated(turn: Turn, event: Event) -> None:
     """Store the rating; recover after a low one, thank and maybe offer after a high one."""
     score = int(event.arg)
-    await turn.uow.feedback.add(Rating(
+    turn.uow.feedback.stage(Rating(
         conversation_id=turn.conversation.id, customer_id=turn.customer.id, score=score, created_at=turn.now
     ))
     if score <= LOW_SCORE:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -30,20 +31,39 @@ class Verdict:
     reasons: tuple[str, ...]
 
 
-async def selling_verdict(turn: Turn, *, satisfied_by_followup: bool = False) -> Verdict:
+@dataclass(frozen=True)
+class History:
+    """What rule 4 looks back on: every need on record, and the offers made within reach of the budget."""
+
+    needs: Sequence[Need]  # oldest first
+    offers: Sequence[Offer]  # newest first, since the earlier of the budget window and the customer's first day
+
+
+async def history_of(turn: Turn) -> History:
+    """Fetch the customer's needs and offers once, for the gate and the choice of product alike."""
+    since = min(turn.now - BUDGET_WINDOW, turn.customer.created_at)
+    return History(await turn.uow.needs.for_customer(turn.customer.id),
+                   await turn.uow.offers.since(turn.customer.id, since))
+
+
+async def selling_verdict(
+    turn: Turn, *, satisfied_by_followup: bool = False, history: History | None = None
+) -> Verdict:
     """Check every condition of rule 4 for this customer and conversation."""
     policy = turn.services.policy.selling
+    history = history or await history_of(turn)
     reasons: list[str] = []
-    rating = await turn.uow.feedback.rating_for(turn.conversation.id)
-    if not satisfied_by_followup and (rating is None or rating.score < policy.min_rating):
-        reasons.append("not rated as satisfied")
-    if await turn.uow.needs.open_for(turn.customer.id):
+    if not satisfied_by_followup:
+        rating = await turn.uow.feedback.rating_for(turn.conversation.id)
+        if rating is None or rating.score < policy.min_rating:
+            reasons.append("not rated as satisfied")
+    if any(need.status == "open" for need in history.needs):
         reasons.append("a need is still open")
     if turn.conversation.frustrated:
         reasons.append("frustrated in this conversation")
     if turn.customer.opted_out:
         reasons.append("opted out")
-    recent = await turn.uow.offers.since(turn.customer.id, turn.now - BUDGET_WINDOW)
+    recent = [o for o in history.offers if o.created_at >= turn.now - BUDGET_WINDOW]
     if len(recent) >= policy.max_offers_per_30d:
         reasons.append("contact budget used")
     if any(o.status == "declined" and o.answered_at and turn.now - o.answered_at < policy.decline_cooldown
@@ -54,10 +74,11 @@ async def selling_verdict(turn: Turn, *, satisfied_by_followup: bool = False) ->
 
 async def maybe_offer(turn: Turn, *, satisfied_by_followup: bool = False) -> None:
     """Suggest a product that serves a recorded need, or ask for a referral, if rule 4 allows it."""
-    verdict = await selling_verdict(turn, satisfied_by_followup=satisfied_by_followup)
+    history = await history_of(turn)
+    verdict = await selling_verdict(turn, satisfied_by_followup=satisfied_by_followup, history=history)
     if not verdict.allowed:
         return
-    match = await _product_for_needs(turn)
+    match = _product_for_needs(turn, history)
     if match is not None:
         product, need = match
         await _offer_product(turn, product, need)
@@ -117,11 +138,11 @@ async def _redemption_problem(turn: Turn, code: ReferralCode | None) -> str | No
     return None
 
 
-async def _product_for_needs(turn: Turn) -> tuple[Product, Need] | None:
+def _product_for_needs(turn: Turn, history: History) -> tuple[Product, Need] | None:
     """Find a product not offered before that serves a need on record, this conversation's first."""
-    needs = list(await turn.uow.needs.for_customer(turn.customer.id))
+    needs = list(history.needs)
     needs.sort(key=lambda need: (need.conversation_id != turn.conversation.id, -need.id))
-    offered = {o.sku for o in await turn.uow.offers.since(turn.customer.id, turn.customer.created_at)}
+    offered = {o.sku for o in history.offers if o.created_at >= turn.customer.created_at}
     for need in needs:
         for product in turn.services.knowledge.products_serving(set(need.tags)):
             if product.sku not in offered:
@@ -146,8 +167,8 @@ async def _offer_product(turn: Turn, product: Product, need: Need) -> None:
 
 async def _ask_for_referral(turn: Turn) -> None:
     code = "REF-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
-    await turn.uow.referrals.add(ReferralCode(code=code, customer_id=turn.customer.id, created_at=turn.now))
-    await turn.uow.offers.add(Offer(
+    turn.uow.referrals.stage(ReferralCode(code=code, customer_id=turn.customer.id, created_at=turn.now))
+    turn.uow.offers.stage(Offer(
         customer_id=turn.customer.id, conversation_id=turn.conversation.id, kind="referral", sku=None,
         need_id=None, reason="satisfied customer with no product matching their needs", allowed=True,
         status="made", created_at=turn.now, answered_at=None,

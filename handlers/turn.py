@@ -38,6 +38,8 @@ class Turn:
     understanding: Understanding | None = None
     replies: list[Reply] = field(default_factory=list)
     forget_customer: bool = False
+    # The customer's inbound messages within the flood window, this one included (None: not counted yet).
+    recent_inbound: int | None = None
 
     @property
     def text(self) -> str:

@@ -11,6 +11,8 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.sqlite_async import connector_for
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -18,7 +20,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create an async engine; SQLite gets foreign keys, WAL and a busy timeout, every engine pre-ping."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        # One trip to aiosqlite's thread per statement instead of three or four (see storage.sqlite_async).
+        creator = connector_for(parsed, {"timeout": 30}) if parsed.get_driver_name() == "aiosqlite" else None
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, async_creator=creator)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)

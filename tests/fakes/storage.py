@@ -40,6 +40,12 @@ class FakeRepository(Generic[Row]):
         self.rows.append(row)
         return row
 
+    def stage(self, row: Row) -> Row:
+        if getattr(row, self.key, None) is None:
+            setattr(row, self.key, len(self.rows) + 1)
+        self.rows.append(row)
+        return row
+
     async def get(self, key: object) -> Row | None:
         return next((row for row in self.rows if getattr(row, self.key) == key), None)
 
@@ -58,6 +64,9 @@ class FakeConversations(FakeRepository[Conversation]):
         found = [c for c in self.rows if c.customer_id == customer_id and c.closed_at is None]
         return found[-1] if found else None
 
+    async def open_with_inbound_since(self, customer_id: int, since: datetime) -> tuple[Conversation | None, int]:
+        return await self.open_for(customer_id), await self.inbound_count_since(customer_id, since)
+
     async def latest_for(self, customer_id: int) -> Conversation | None:
         found = [c for c in self.rows if c.customer_id == customer_id]
         return found[-1] if found else None
@@ -65,6 +74,12 @@ class FakeConversations(FakeRepository[Conversation]):
     async def add_message(self, message: Message) -> Message:
         self.messages.append(message)
         return message
+
+    async def add_messages(self, messages: Sequence[Message]) -> Sequence[Message]:
+        for message in messages:
+            message.id = len(self.messages) + 1
+            self.messages.append(message)
+        return messages
 
     async def recent_messages(self, conversation_id: int, limit: int = 10) -> Sequence[Message]:
         return [m for m in self.messages if m.conversation_id == conversation_id][-limit:]
@@ -234,6 +249,27 @@ class FakeOutbox:
         return None
 
 
+class FakeInbox:
+    """Pending platform events in a dict, as the inbox table holds them."""
+
+    def __init__(self) -> None:
+        self.events: dict[int, tuple[str | None, dict[str, Any], datetime]] = {}
+
+    async def store(self, event_key: str | None, payload: dict[str, Any], now: datetime) -> int | None:
+        if event_key is not None and any(key == event_key for key, _, _ in self.events.values()):
+            return None
+        event_id = len(self.events) + 1
+        self.events[event_id] = (event_key, payload, now)
+        return event_id
+
+    async def done(self, event_ids: Sequence[int]) -> None:
+        for event_id in event_ids:
+            self.events.pop(event_id, None)
+
+    async def pending(self, before: datetime, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
+        return [(i, payload) for i, (_, payload, at) in sorted(self.events.items()) if at < before][:limit]
+
+
 class FakeUnitOfWork:
     """Every repository in memory; `committed` counts commits so tests can see only the unit commits."""
 
@@ -250,6 +286,7 @@ class FakeUnitOfWork:
         self.privacy = FakePrivacy(self)
         self.audit = FakeAudit()
         self.outbox = FakeOutbox(self)
+        self.inbox = FakeInbox()
         self.committed = 0
 
     async def __aenter__(self) -> Self:
