@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 async def schedule(turn: Turn, need: Need) -> None:
     """Schedule a check-in about a resolved need, `followup_after` from now."""
-    await turn.uow.followups.add(FollowUp(
+    turn.uow.followups.stage(FollowUp(
         customer_id=turn.customer.id, conversation_id=turn.conversation.id, need_id=need.id,
         due_at=turn.now + turn.services.policy.followup_after, status="scheduled",
         sent_at=None, answered_at=None,
