@@ -1,8 +1,9 @@
 """The agent desk: tickets queued for people, claimed by one agent, relayed both ways, handed back.
 
 Agents act through commands (`queue`, `claim`, `note`, `transfer`, `release`, `close`, `reply`) and the
-card's claim button. Every message that reaches a customer from the desk is confirmed in the desk, and
-notes are stored on the ticket only, so nothing leaves by accident.
+card's claim button; once claimed from the card, the ticket lives in the card's thread, where the
+holder's plain messages are relayed too. Every message that reaches a customer from the desk is
+confirmed in the desk, and notes are stored on the ticket only, so nothing leaves by accident.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from handlers import audit
+from handlers import audit, desk_thread
 from handlers.desk_card import card_text, customer_name
 from handlers.messages import DESK, Button, Inbound, Kind, Reply
 from handlers.turn import Services, Turn
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from handlers.flow import Event
 
 CLAIM_ACTION = "claim"
+# What an adapter names an agent's plain message in a desk thread; relayed when the thread is a held ticket's.
+THREAD_COMMAND = "thread"
 _USAGE = {
     "queue": "queue",
     "claim": "claim [TICKET]",
@@ -37,7 +40,7 @@ DESK_COMMANDS = frozenset(_USAGE)
 
 def is_desk_command(command: str) -> bool:
     """Tell whether a command belongs to the agent desk."""
-    return command in DESK_COMMANDS
+    return command in DESK_COMMANDS or command == THREAD_COMMAND
 
 
 def is_desk_button(button_id: str) -> bool:
@@ -51,10 +54,12 @@ def desk_for(services: Services, platform: str) -> str:
     return platform if platform in desks else desks[0]
 
 
-def desk_reply(platform: str, text: str, *, buttons: tuple[Button, ...] = (),
-               conversation_id: int | None = None) -> Reply:
-    """Address a message to the desk channel of a platform."""
-    return Reply(platform, DESK, Kind.NOTICE, text, buttons, conversation_id=conversation_id)
+def desk_reply(platform: str, text: str, *, buttons: tuple[Button, ...] = (), conversation_id: int | None = None,
+               where: tuple[str | None, str | None] = (None, None)) -> Reply:
+    """Address a message to the desk of a platform: its channel, or (channel, thread) when given."""
+    channel_id, thread_id = where
+    return Reply(platform, DESK, Kind.NOTICE, text, buttons, channel_id=channel_id, thread_id=thread_id,
+                 conversation_id=conversation_id)
 
 
 async def post_card(turn: Turn, ticket: Handoff) -> None:
@@ -74,7 +79,8 @@ async def relay_to_desk(turn: Turn, event: Event) -> None:
     desk = desk_for(turn.services, _platform(holder or turn.customer.key))
     text = turn.templates.render("desk_from_customer", ticket=ticket.id, text=turn.text,
                                  customer=customer_name(turn.customer.display_name, turn.customer.key))
-    turn.replies.append(desk_reply(desk, text, conversation_id=turn.conversation.id))
+    turn.replies.append(desk_reply(desk, text, conversation_id=turn.conversation.id,
+                                   where=desk_thread.address(turn.conversation, desk)))
 
 
 @dataclass
@@ -103,6 +109,11 @@ class DeskAction:
         inbound = self.inbound
         return [Reply(inbound.platform, inbound.user_id, Kind.NOTICE, text, channel_id=inbound.channel_id,
                       thread_id=inbound.thread_id, ephemeral=True)]
+
+    def to_desk(self, turn: Turn, text: str) -> Reply:
+        """Say something in the desk about the ticket of `turn`, in its thread when it has one."""
+        return desk_reply(self.desk, text, conversation_id=turn.conversation.id,
+                          where=desk_thread.address(turn.conversation, self.desk))
 
     def usage(self, command: str) -> list[Reply]:
         return self.to_agent(self.render("desk_usage", usage=_USAGE[command]))
@@ -172,9 +183,11 @@ async def claim(action: DeskAction) -> list[Reply]:
     if isinstance(found, list):
         return found
     ticket, turn = found
+    if action.inbound.platform == action.desk:
+        # Claimed from the card (or a thread): the ticket's desk messages go to that thread from now on.
+        desk_thread.remember(turn.conversation, action.inbound)
     name = customer_name(turn.customer.display_name, turn.customer.key)
-    return [desk_reply(action.desk, action.render("desk_claimed", ticket=ticket.id, customer=name),
-                       conversation_id=turn.conversation.id)]
+    return [action.to_desk(turn, action.render("desk_claimed", ticket=ticket.id, customer=name))]
 
 
 async def reply(action: DeskAction) -> list[Reply]:
@@ -187,13 +200,37 @@ async def reply(action: DeskAction) -> list[Reply]:
     ticket, turn = found
     if ticket.status != "claimed":
         return action.to_agent(action.render("desk_not_holder", ticket=ticket.id, holder=None))
-    text = " ".join(action.args[1:])[: action.services.policy.max_stored_chars]
+    return await _send_words(action, ticket, turn, " ".join(action.args[1:]))
+
+
+async def from_thread(action: DeskAction) -> list[Reply]:
+    """Relay the holder's plain message in a ticket's desk thread; any other thread talk stays in the desk."""
+    inbound = action.inbound
+    if not inbound.text or inbound.thread_id is None:
+        return []
+    # Commands are not deduplicated by the core; a platform's retry of this message must not send it twice.
+    if inbound.event_id and not await action.uow.events.claim(f"{inbound.platform}:{inbound.event_id}", action.now):
+        return []
+    for held in await action.uow.handoffs.held_by(action.agent):
+        conversation = await action.uow.conversations.get(held.conversation_id)
+        if conversation is not None and desk_thread.is_thread_of(conversation, inbound):
+            action.args = (str(held.id),)
+            found = await action.ticket(holder_only=True)
+            if isinstance(found, list):
+                return found
+            return await _send_words(action, *found, inbound.text)
+    return []
+
+
+async def _send_words(action: DeskAction, ticket: Handoff, turn: Turn, words: str) -> list[Reply]:
+    """Send the holder's words to the customer, marked as a person's, and confirm them in the desk."""
+    text = words[: action.services.policy.max_stored_chars]
     turn.say(Kind.AGENT, text)
     await action.send(turn, author=action.agent)
     ticket.first_reply_at = ticket.first_reply_at or action.now
     name = customer_name(turn.customer.display_name, turn.customer.key)
     confirmation = action.render("desk_sent", ticket=ticket.id, customer=name, text=text)
-    return [*turn.replies, desk_reply(action.desk, confirmation, conversation_id=turn.conversation.id)]
+    return [*turn.replies, action.to_desk(turn, confirmation)]
 
 
 async def note(action: DeskAction) -> list[Reply]:
@@ -207,8 +244,7 @@ async def note(action: DeskAction) -> list[Reply]:
     text = " ".join(action.args[1:])[: action.services.policy.max_stored_chars]
     await action.uow.handoffs.add_note(DeskNote(handoff_id=ticket.id, agent_key=action.agent, text=text,
                                                 created_at=action.now))
-    return [desk_reply(action.desk, action.render("desk_note_saved", ticket=ticket.id, text=text),
-                       conversation_id=turn.conversation.id)]
+    return [action.to_desk(turn, action.render("desk_note_saved", ticket=ticket.id, text=text))]
 
 
 async def transfer(action: DeskAction) -> list[Reply]:
@@ -228,7 +264,7 @@ async def transfer(action: DeskAction) -> list[Reply]:
         return action.to_agent(action.render("desk_not_holder", ticket=ticket.id, holder=holder))
     name = customer_name(turn.customer.display_name, turn.customer.key)
     text = action.render("desk_transferred", ticket=ticket.id, customer=name, to_agent=target)
-    return [desk_reply(action.desk, text, conversation_id=turn.conversation.id)]
+    return [action.to_desk(turn, text)]
 
 
 async def release(action: DeskAction) -> list[Reply]:
@@ -237,6 +273,9 @@ async def release(action: DeskAction) -> list[Reply]:
     if isinstance(found, list):
         return found
     ticket, turn = found
+    name = customer_name(turn.customer.display_name, turn.customer.key)
+    # Addressed now: handing the conversation back resets its context, the thread with it.
+    confirmation = action.to_desk(turn, action.render("desk_released", ticket=ticket.id, customer=name))
     ticket.status, ticket.ended_at = "released", action.now
     conversation_id = turn.conversation.id
     buttons = tuple(turn.button("rate", conversation_id, str(score), turn.templates.label("rating", score=score))
@@ -245,9 +284,7 @@ async def release(action: DeskAction) -> list[Reply]:
     turn.enter("await_rating")
     turn.conversation.closed_at, turn.conversation.close_reason = None, None
     await action.send(turn, author=None)
-    name = customer_name(turn.customer.display_name, turn.customer.key)
-    confirmation = action.render("desk_released", ticket=ticket.id, customer=name)
-    return [*turn.replies, desk_reply(action.desk, confirmation, conversation_id=conversation_id)]
+    return [*turn.replies, confirmation]
 
 
 async def close(action: DeskAction) -> list[Reply]:
@@ -256,19 +293,19 @@ async def close(action: DeskAction) -> list[Reply]:
     if isinstance(found, list):
         return found
     ticket, turn = found
+    name = customer_name(turn.customer.display_name, turn.customer.key)
+    confirmation = action.to_desk(turn, action.render("desk_closed", ticket=ticket.id, customer=name))
     ticket.status, ticket.ended_at = "closed", action.now
     turn.say(Kind.NOTICE, turn.render("desk_closed_customer"))
     turn.enter("idle")
     turn.close("ticket_closed")
     await action.send(turn, author=None)
-    name = customer_name(turn.customer.display_name, turn.customer.key)
-    confirmation = action.render("desk_closed", ticket=ticket.id, customer=name)
-    return [*turn.replies, desk_reply(action.desk, confirmation, conversation_id=turn.conversation.id)]
+    return [*turn.replies, confirmation]
 
 
 COMMANDS: dict[str, Command] = {
     "queue": show_queue, "claim": claim, "note": note, "reply": reply, "transfer": transfer,
-    "release": release, "close": close,
+    "release": release, "close": close, THREAD_COMMAND: from_thread,
 }
 
 
@@ -280,14 +317,20 @@ async def run(inbound: Inbound, unit_of_work: UnitOfWorkFactory, services: Servi
         command, args = CLAIM_ACTION, (rest.partition(":")[0],)
     # Only the ticket number goes to the audit log: an agent's words are the customer's business.
     detail = {"ticket": args[0][:20] if args else None}
+    if command == THREAD_COMMAND and not services.policy.roles.is_agent(inbound.user_key):
+        return []  # someone else talking in a desk thread: nothing to refuse, nothing to relay
     if not services.policy.roles.is_agent(inbound.user_key):
         await audit.record_alone(unit_of_work, inbound.user_key, f"desk_{command}_refused", detail, now=now)
         refusal = services.templates.render("not_allowed", command=command, role="agents")
         return [Reply(inbound.platform, inbound.user_id, Kind.NOTICE, refusal, channel_id=inbound.channel_id,
                       thread_id=inbound.thread_id, ephemeral=True)]
     async with unit_of_work() as uow:
-        replies = await COMMANDS[command](DeskAction(uow, services, now, inbound, args))
-        await audit.record(uow, inbound.user_key, f"desk_{command}", detail, now=now)
+        action = DeskAction(uow, services, now, inbound, args)
+        replies = await COMMANDS[command](action)
+        if command != THREAD_COMMAND or action.args:
+            # Thread talk is audited only when it was relayed, under the ticket it went to.
+            await audit.record(uow, inbound.user_key, f"desk_{command}",
+                               {"ticket": action.args[0][:20] if action.args else None}, now=now)
         await uow.commit()
     return replies
 
