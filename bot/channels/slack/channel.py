@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -19,12 +20,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.base import Inbox
+from bot.channels.base import Apologising, Inbox
 from bot.channels.slack import translate
 from bot.channels.slack.render import chosen_blocks, render
 from bot.channels.slack.server import build_web_app, serve
 from bot.channels.slack.users import DisplayNames
 from bot.config import ConfigError, SlackConfig
+from bot.inbox import Journal
 from handlers.messages import DESK, Inbound, Reply
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,8 @@ class SlackChannel:
     platform = "slack"
 
     def __init__(
-        self, settings: SlackConfig, *, client: AsyncWebClient | None = None, workers: int = WORKERS
+        self, settings: SlackConfig, *, client: AsyncWebClient | None = None, workers: int = WORKERS,
+        journal: Journal | None = None, replay_after: float = 30.0,
     ) -> None:
         if not _secret(settings.bot_token):
             raise ConfigError("config key 'slack.bot_token' is required (or set SLACK_BOT_TOKEN)")
@@ -73,13 +76,21 @@ class SlackChannel:
             signing_secret=_secret(settings.signing_secret) or "",
             name="concierge",
             logger=logging.getLogger("bot.channels.slack.bolt"),
+            # Over HTTP the listener (which stores the event) runs before the response, so an event that
+            # could not be stored is answered 500 and Slack delivers it again.
+            process_before_response=not self.socket_mode,
         )
         self.names = DisplayNames(self.client)
         self.ready = asyncio.Event()
         self._inbox: Inbox | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._workers = workers
-        self._backlog: asyncio.Queue[Inbound] = asyncio.Queue()
+        self._backlog: asyncio.Queue[tuple[Inbound, int | None]] = asyncio.Queue()
+        self._journal = journal
+        self._replay_after = replay_after
+        # Stored events this process has queued or is handling, so the replay leaves them alone.
+        self._taken: set[int] = set()
+        self._chores: set[asyncio.Task[None]] = set()
         self._register()
 
     @property
@@ -93,6 +104,8 @@ class SlackChannel:
         # One pooled session for every Web API call instead of a new connection per call.
         self.client.session = session
         workers = [asyncio.create_task(self._work(), name=f"slack-worker-{n}") for n in range(self._workers)]
+        if self._journal is not None:
+            workers.append(asyncio.create_task(self._replay_forever(), name="slack-replay"))
         try:
             await self._check_token()
             if self.socket_mode:
@@ -142,6 +155,29 @@ class SlackChannel:
             # The posted message's channel is the DM's id even when we posted to a user id.
             await self._upload(reply, posted["channel"], posted.get("thread_ts"))
 
+    async def delivered(self, reply: Reply) -> bool:
+        """Tell whether Slack already shows this stored message: its metadata names the outbox id.
+
+        Asked before the outbox sends a message again, so a crash between Slack accepting a message and
+        its row being marked sent does not post it twice. Reads the latest 200 messages of the
+        conversation (needs the `im:history` / `channels:history` scopes); on any error, says no.
+        """
+        if reply.message_id is None:
+            return False
+        try:
+            channel = reply.channel_id
+            if channel is None:
+                channel = str((await self.client.conversations_open(users=reply.to))["channel"]["id"])
+            if reply.thread_id:
+                found = await self.client.conversations_replies(
+                    channel=channel, ts=reply.thread_id, include_all_metadata=True, limit=200)
+            else:
+                found = await self.client.conversations_history(channel=channel, include_all_metadata=True, limit=200)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            log.warning("could not read Slack history to check message %s: %s", reply.message_id, error)
+            return False
+        return any(_outbox_id(message) == reply.message_id for message in found.get("messages") or ())
+
     async def _upload(self, reply: Reply, channel: str, thread_ts: str | None) -> None:
         """Upload the reply's files (getUploadURLExternal, POST, completeUploadExternal)."""
         await self.client.files_upload_v2(
@@ -181,18 +217,22 @@ class SlackChannel:
         self.app.command(self.settings.command)(self._on_command)
 
     async def _on_message(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        await self._forward(translate.message_inbound(body, context.bot_user_id))
+        inbound = translate.message_inbound(body, context.bot_user_id)
+        await self._forward(inbound or translate.desk_thread_inbound(body, self.settings.desk_channel,
+                                                                      context.bot_user_id))
 
     async def _on_mention(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        if self.settings.desk_channel and (body.get("event") or {}).get("channel") == self.settings.desk_channel:
+            return  # agents talk to customers in the desk, not to the bot; the message event carries it
         await self._forward(translate.mention_inbound(body, context.bot_user_id))
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await self._forward(translate.command_inbound(body))  # stored before the ack, or an error status
         await ack()
-        await self._forward(translate.command_inbound(body))
 
     async def _on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        inbound = translate.action_inbound(body)
+        inbound = translate.action_inbound(body, self.settings.desk_channel)
         if inbound is None:
             return
         await self._forward(inbound)
@@ -217,22 +257,77 @@ class SlackChannel:
             log.warning("could not remove pressed buttons: %s", error.response.get("error"))
 
     async def _forward(self, inbound: Inbound | None) -> None:
-        # Listeners only queue: a fixed set of workers runs the core, so a burst becomes a queue
+        # Listeners store and queue: a fixed set of workers runs the core, so a burst becomes a queue
         # instead of hundreds of tasks crowding the event loop and delaying acks to Slack.
-        if inbound is not None:
-            self._backlog.put_nowait(inbound)
-            if self._backlog.qsize() % BACKLOG_WARNING == 0:
-                log.warning("%d Slack events waiting for the core", self._backlog.qsize())
+        if inbound is None:
+            return
+        event_id = await self._store(inbound)
+        if self._journal is not None and event_id is None:
+            log.info("Slack delivered event %s again while it waits; handled once", inbound.event_id)
+            return
+        self._queue(inbound, event_id)
+
+    async def _store(self, inbound: Inbound) -> int | None:
+        """Store the event before it is acknowledged; a failure propagates, so Slack gets an error status."""
+        if self._journal is None:
+            return None
+        try:
+            return await self._journal.store(inbound)
+        except Exception:
+            log.exception("could not store Slack event %s; answering an error so Slack retries", inbound.event_id)
+            if isinstance(self._inbox, Apologising):
+                await self._inbox.apologise(inbound)
+            raise
+
+    def _queue(self, inbound: Inbound, event_id: int | None) -> None:
+        if event_id is not None:
+            self._taken.add(event_id)
+        self._backlog.put_nowait((inbound, event_id))
+        if self._backlog.qsize() % BACKLOG_WARNING == 0:
+            log.warning("%d Slack events waiting for the core", self._backlog.qsize())
 
     async def _work(self) -> None:
         while True:
-            inbound = await self._backlog.get()
+            inbound, event_id = await self._backlog.get()
             try:
                 await self._handle(inbound)
+                if self._journal is not None and event_id is not None:
+                    await self._journal.done(event_id)
             except Exception:
+                # A stored event stays in the journal, and the replay hands it to the core again.
                 log.exception("handling Slack event %s failed", inbound.event_id)
+                if self._journal is not None and event_id is not None and isinstance(self._inbox, Apologising):
+                    await self._inbox.apologise(inbound)
+            finally:
+                self._taken.discard(event_id or 0)
+
+    async def _replay_forever(self) -> None:
+        """Queue stored events nobody here is handling: at start (a crash left them), then every `replay_after`."""
+        assert self._journal is not None
+        await self.ready.wait()
+        at_start = True
+        while True:
+            try:
+                await self._replay(at_start)
+            except Exception:
+                log.exception("replaying stored Slack events failed; retrying later")
+            at_start = False
+            await asyncio.sleep(self._replay_after)
+
+    async def _replay(self, at_start: bool) -> None:
+        assert self._journal is not None
+        # At start, everything stored so far was left by a process that is gone (or is slow: the core
+        # drops a delivery it has handled already); later, only what has waited `replay_after`.
+        wait = timedelta(0) if at_start else timedelta(seconds=self._replay_after)
+        pending = [(event_id, inbound) for event_id, inbound in await self._journal.pending(wait)
+                   if event_id not in self._taken]
+        if pending:
+            log.info("handling %d stored Slack events again", len(pending))
+        for event_id, inbound in pending:
+            self._queue(inbound, event_id)
 
     async def _handle(self, inbound: Inbound) -> None:
+        """Run one event through the hub (with the sender's display name)."""
         assert self._inbox is not None
         if inbound.display_name is None:
             name = await self.names.get(inbound.user_id)
@@ -296,6 +391,12 @@ class SlackChannel:
 def _secret(value: Any) -> str | None:
     secret = value.get_secret_value() if value is not None else None
     return secret or None
+
+
+def _outbox_id(message: Any) -> object:
+    metadata = message.get("metadata") if isinstance(message, dict) else None
+    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+    return payload.get("message_id") if isinstance(payload, dict) else None
 
 
 def _with_name(inbound: Inbound, name: str) -> Inbound:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from handlers.desk import THREAD_COMMAND
 from handlers.messages import Inbound
 
 PLATFORM = "slack"
@@ -22,7 +24,7 @@ _SPACES = re.compile(r"\s+")
 def plain_text(text: str, bot_user_id: str | None = None) -> str:
     """Decode Slack markup into the text the person saw, without the bot's own mention."""
 
-    def replace(match: re.Match[str]) -> str:
+    def unmark(match: re.Match[str]) -> str:
         inner = match.group(1)
         target, _, label = inner.partition("|")
         if target.startswith("@"):
@@ -36,7 +38,7 @@ def plain_text(text: str, bot_user_id: str | None = None) -> str:
             return label or f"@{target[1:].split('^', 1)[0]}"
         return label or target
 
-    decoded = _MARKUP.sub(replace, text)
+    decoded = _MARKUP.sub(unmark, text)
     # Slack escapes only these three; &amp; goes last so "&amp;lt;" stays the literal "&lt;".
     decoded = decoded.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return _SPACES.sub(" ", decoded).strip()
@@ -58,8 +60,21 @@ def mention_inbound(body: Mapping[str, Any], bot_user_id: str | None = None) -> 
     return _event_inbound(body, event, bot_user_id, thread_id=_id(event.get("thread_ts")) or _id(event.get("ts")))
 
 
-def action_inbound(body: Mapping[str, Any]) -> Inbound | None:
-    """Translate a `block_actions` press on one of our buttons."""
+def desk_thread_inbound(
+    body: Mapping[str, Any], desk_channel: str | None, bot_user_id: str | None = None
+) -> Inbound | None:
+    """Translate a person's reply in a thread of the desk channel into the desk's thread command."""
+    event = _mapping(body.get("event"))
+    thread = _id(event.get("thread_ts"))
+    if (not desk_channel or event.get("channel") != desk_channel or thread is None
+            or thread == _id(event.get("ts")) or not _written_by_person(event)):
+        return None
+    inbound = _event_inbound(body, event, bot_user_id, thread_id=thread)
+    return None if inbound is None else replace(inbound, command=THREAD_COMMAND)
+
+
+def action_inbound(body: Mapping[str, Any], desk_channel: str | None = None) -> Inbound | None:
+    """Translate a `block_actions` press on one of our buttons; one in the desk answers in the message's thread."""
     actions = body.get("actions")
     user = _id(_mapping(body.get("user")).get("id"))
     if not isinstance(actions, list) or not actions or not user:
@@ -73,13 +88,17 @@ def action_inbound(body: Mapping[str, Any]) -> Inbound | None:
     message = _mapping(body.get("message"))
     message_ts = _id(container.get("message_ts")) or _id(message.get("ts"))
     channel = _id(container.get("channel_id")) or _id(_mapping(body.get("channel")).get("id"))
+    thread = _id(container.get("thread_ts")) or _id(message.get("thread_ts"))
+    if thread is None and desk_channel and channel == desk_channel:
+        # A ticket card's button: what follows about the ticket goes to the card's thread.
+        thread = message_ts
     return Inbound(
         platform=PLATFORM,
         user_id=user,
         button_id=value,
         event_id=f"action:{message_ts}:{action_id}",
         channel_id=channel,
-        thread_id=_id(container.get("thread_ts")) or _id(message.get("thread_ts")),
+        thread_id=thread,
         received_at=_when(action.get("action_ts")),
     )
 
