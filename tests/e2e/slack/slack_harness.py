@@ -23,6 +23,7 @@ from tests.fakes.slack_api import (
     FakeSlack,
     button_press,
     command_form,
+    event_body,
     free_port,
     interactive_form,
     signed_post,
@@ -164,6 +165,13 @@ def launch(
     config = write_config(directory, fake, port=port, cache_dir=cache_dir, socket_mode=socket_mode, agents=agents,
                           desk_channel=desk_channel)
     return start_bot(config, port)
+
+
+def thread_message(user: str, text: str, channel: str, thread_ts: str) -> dict[str, Any]:
+    """Someone replying in a thread of a channel (the `message.channels` event), without mentioning the bot."""
+    event = {"type": "message", "channel_type": "channel", "user": user, "text": text, "channel": channel,
+             "ts": f"{time.time():.6f}", "thread_ts": thread_ts, "team": "T0TEST"}
+    return event_body(event)
 
 
 def kind_of(call: Call) -> str | None:

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.slack.slack_harness import BotProcess, buttons_of, kind_of, launch, post_with, posts_to, settle
+from tests.e2e.slack.slack_harness import (
+    BotProcess,
+    buttons_of,
+    kind_of,
+    launch,
+    post_with,
+    posts_to,
+    settle,
+    thread_message,
+)
 from tests.fakes.slack_api import Call, FakeSlack, dm
 
 pytestmark = pytest.mark.e2e
@@ -102,3 +111,32 @@ def test_only_agents_can_work_the_desk(bot: BotProcess, fake: FakeSlack) -> None
     post_with(fake, DESK, lambda c: "claimed ticket 1" in c.params["text"])
     settle(fake)
     assert not any("claimed" in c.params["text"] and "UCUST3" in c.params["text"] for c in posts_to(fake, DESK))
+
+
+def test_a_ticket_claimed_from_its_card_is_worked_in_the_cards_thread(bot: BotProcess, fake: FakeSlack) -> None:
+    customer, dm_channel = "UCUST4", "DCUST4"
+    bot.post_event(dm(customer, "can I talk to a person"))
+    card = post_with(fake, DESK, lambda c: c.params["text"].startswith("Ticket 1"))
+    card_ts = card.response["ts"]
+    bot.press(AGENT, card, "claim:1:go")
+
+    def in_thread(text: str) -> Callable[[Call], bool]:
+        return lambda c: c.params.get("thread_ts") == card_ts and text in c.params["text"]
+
+    post_with(fake, DESK, in_thread("claimed ticket 1"))
+    # A colleague's remark in the thread stays there; the holder's plain reply reaches the customer.
+    bot.post_event(thread_message("UMANAGER", "she is a VIP, be quick", DESK, card_ts))
+    bot.post_event(thread_message(AGENT, WORDS, DESK, card_ts))
+    words = post_with(fake, dm_channel, lambda c: kind_of(c) == "agent")
+    assert words.params["text"] == WORDS
+    post_with(fake, DESK, in_thread(f"Sent to name-{customer}"))
+
+    bot.post_event(dm(customer, "thanks, I'll wait"))
+    post_with(fake, DESK, in_thread("thanks, I'll wait"))
+    bot.command(AGENT, "release 1", channel=DESK)
+    post_with(fake, DESK, in_thread("released ticket 1"))
+    post_with(fake, dm_channel, lambda c: kind_of(c) == "satisfaction_check")
+    settle(fake)
+    to_customer = [c.params["text"] for c in posts_to(fake, dm_channel)]
+    assert not any("VIP" in text for text in to_customer), "a colleague's remark reached the customer"
+    assert [kind_of(c) for c in posts_to(fake, dm_channel)].count("agent") == 1
