@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -35,7 +35,7 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         Index("ix_conversations_customer_open", "customer_id", "closed_at"),
-        Index("ix_conversations_opened_at", "opened_at"),
+        Index("ix_conversations_opened_customer", "opened_at", "customer_id"),
         Index("ix_conversations_customer_opened", "customer_id", "opened_at"),
         Index("ix_conversations_frustrated", "frustrated", "id"),
     )
@@ -83,7 +83,8 @@ class Need(Base):
     __table_args__ = (
         Index("ix_needs_customer_status", "customer_id", "status"),
         Index("ix_needs_created_at", "created_at"),
-        Index("ix_needs_created_status_topic", "created_at", "status", "topic"),
+        Index("ix_needs_topic_created", "topic", "created_at"),
+        Index("ix_needs_status_created", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +103,7 @@ class Rating(Base):
     __tablename__ = "ratings"
     __table_args__ = (
         Index("ix_ratings_created_at", "created_at"),
-        Index("ix_ratings_created_score", "created_at", "score", "conversation_id"),
+        Index("ix_ratings_created_score_offer", "created_at", "score", "with_offer"),
         Index("ix_ratings_conversation_score", "conversation_id", "score", "created_at"),
     )
 
@@ -111,6 +112,8 @@ class Rating(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     score: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
+    # Whether the conversation has any offer; kept by database triggers (migration 0007), never written here.
+    with_offer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Feedback(Base):
@@ -130,7 +133,8 @@ class Offer(Base):
     __table_args__ = (
         Index("ix_offers_customer_created", "customer_id", "created_at"),
         Index("ix_offers_created_at", "created_at"),
-        Index("ix_offers_stats", "created_at", "kind", "status", "allowed", "conversation_id", "customer_id"),
+        Index("ix_offers_stats", "created_at", "kind", "status", "allowed", "best_rating_before",
+              "positive_followup_before", "conversation_id", "customer_id"),
         Index("ix_offers_conversation", "conversation_id"),
     )
 
@@ -145,6 +149,10 @@ class Offer(Base):
     status: Mapped[str] = mapped_column(String(20))  # made, accepted, declined
     created_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
+    # Facts for the rule-4 audit, kept by database triggers (migration 0007), never written here: the
+    # conversation's highest rating at or before the offer, and a "yes" follow-up of the customer's by then.
+    best_rating_before: Mapped[int | None] = mapped_column(Integer)
+    positive_followup_before: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ReferralCode(Base):
