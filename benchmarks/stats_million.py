@@ -1,7 +1,8 @@
 """Time `concierge stats --since 30d` over a million conversations, on SQLite and on PostgreSQL.
 
     python benchmarks/stats_million.py --sqlite /tmp/stats-bench.db
-    python benchmarks/stats_million.py --postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test
+    python benchmarks/stats_million.py --postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test --keep
+    python benchmarks/stats_million.py --postgres postgresql+asyncpg://postgres@127.0.0.1:5432/<kept db> --reuse
 
 The SQLite file is (re)created; for PostgreSQL a scratch database is created next to the one named in the
 URL and dropped afterwards. Rows are generated deterministically (seeded) over 90 days ending now, bulk
@@ -46,7 +47,8 @@ COLUMNS = {
                   "last_seen_at", "opted_out_at", "last_opener"),
     "conversations": ("id", "customer_id", "state", "context", "channel_id", "thread_id", "failed_attempts",
                       "frustrated", "opened_at", "last_message_at", "closed_at", "close_reason"),
-    "messages": ("id", "conversation_id", "direction", "kind", "text", "buttons", "author", "created_at"),
+    "messages": ("id", "conversation_id", "direction", "kind", "text", "buttons", "author", "created_at",
+                 "sent_at"),
     "needs": ("id", "customer_id", "conversation_id", "topic", "tags", "words", "status", "attempts",
               "created_at", "resolved_at"),
     "ratings": ("id", "conversation_id", "customer_id", "score", "created_at"),
@@ -95,8 +97,10 @@ def _conversation(rng: random.Random, tables: Tables, ids: dict[str, int], conve
                                     closed, closed, "rated" if status == "resolved" else "idle"))
     for offset, direction in enumerate(("in", "out", "in")):
         ids["message"] += 1
+        written = opened + timedelta(seconds=offset)
         tables["messages"].append((ids["message"], conversation, direction, None if direction == "in" else "answer",
-                                   "My battery runs out too soon", None, None, opened + timedelta(seconds=offset)))
+                                   "My battery runs out too soon", None, None, written,
+                                   None if direction == "in" else written))
     ids["need"] += 1
     need = ids["need"]
     tables["needs"].append((need, customer, conversation, rng.choice(TOPICS), "[]", "battery runs out", status, 1,
@@ -184,8 +188,10 @@ async def load_postgres(url: str, conversations: int, end: datetime) -> None:
             for table, rows in tables.items():
                 await raw.copy_records_to_table(table, columns=list(COLUMNS[table]),
                                                 records=[tuple(_naive(v) for v in row) for row in rows])
+        # VACUUM as autovacuum would soon after such a load: it sets the visibility map, without which no
+        # scan is index-only (each index entry would visit its table row).
         for table in COLUMNS:
-            await raw.execute(f"ANALYZE {table}")
+            await raw.execute(f"VACUUM ANALYZE {table}")
     await engine.dispose()
 
 
@@ -227,7 +233,9 @@ async def run(args: argparse.Namespace) -> None:
         path = Path(args.sqlite)
         load = None if args.reuse else load_sqlite
         await bench("sqlite", f"sqlite+aiosqlite:///{path}", load, path, args.conversations, args.repeat)
-    if args.postgres:
+    if args.postgres and args.reuse:
+        await bench("postgresql", args.postgres, None, None, args.conversations, args.repeat)
+    elif args.postgres:
         name = f"concierge_bench_{uuid.uuid4().hex[:8]}"
         admin = create_async_engine(args.postgres, isolation_level="AUTOCOMMIT")
         url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
@@ -252,11 +260,14 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the scratch PostgreSQL database (to inspect)")
-    parser.add_argument("--reuse", action="store_true", help="time an existing SQLite file instead of refilling it")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time an existing SQLite file, or the PostgreSQL database the URL names (one kept with "
+                             "--keep), instead of filling a new one")
     args = parser.parse_args()
     if not (args.sqlite or args.postgres):
         parser.error("give --sqlite PATH and/or --postgres URL")
-    args.reuse = args.reuse and bool(args.sqlite) and Path(args.sqlite).exists()
+    if args.reuse and args.sqlite and not Path(args.sqlite).exists():
+        parser.error(f"--reuse: {args.sqlite} does not exist")
     asyncio.run(run(args))
 
 

@@ -72,6 +72,11 @@ async def _every_stats_field_for_a_known_history(chat: ChatDriver, unit_of_work:
             {"need": "refund_status", "count": 1},
         ],
         "handoff_wait_seconds_p50": None,
+        "handoff_wait_seconds_p90": None,
+        "per_agent": [],
+        "csat_with_offer": 5.0,
+        "csat_without_offer": 1.0,
+        "repeat_customers": 0,
     }
     assert {key: figures.get(key) for key in expected} == expected
 
