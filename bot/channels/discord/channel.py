@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import aiohttp
@@ -21,14 +22,17 @@ from bot.channels.discord.translate import (
     Part,
     custom_id_for,
     dropped_buttons,
+    in_desk_thread,
     inbound_from_button,
     inbound_from_command,
+    inbound_from_desk_thread,
     inbound_from_message,
     no_mentions,
     reply_parts,
     should_serve,
 )
 from bot.config import DiscordConfig
+from handlers.desk import is_desk_button
 from handlers.messages import Inbound, Reply
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,7 @@ T = TypeVar("T")
 
 SEND_ATTEMPTS = 3
 RETRY_DELAY_SECONDS = 0.5
+THREAD_EXISTS = 160004  # Discord's code for "a thread has already been created for this message"
 
 
 class DeliveryError(RuntimeError):
@@ -112,6 +117,9 @@ class DiscordChannel:
         client = self._client
         if client is None or client.user is None:
             return
+        if in_desk_thread(message, client.user.id, self.settings.desk_channel_id):
+            await self._receive(inbound_from_desk_thread(message, client.user.id))
+            return
         if not should_serve(
             message,
             client.user.id,
@@ -130,8 +138,30 @@ class DiscordChannel:
             )
         except discord.HTTPException as error:
             log.warning("could not acknowledge a button press: HTTP %s", error.status)
+        inbound = inbound_from_button(interaction, button_id)
+        thread_id = await self._card_thread(interaction, button_id)
+        if thread_id is not None:
+            inbound = replace(inbound, thread_id=thread_id)
         async with self.pending.hold(interaction, command=False):
-            await self._receive(inbound_from_button(interaction, button_id))
+            await self._receive(inbound)
+
+    async def _card_thread(self, interaction: discord.Interaction[Any], button_id: str) -> str | None:
+        """Open (or find) the thread on a ticket card whose button was pressed; the ticket is worked there."""
+        message = interaction.message
+        desk = self.settings.desk_channel_id
+        if message is None or desk is None or interaction.channel_id != desk or not is_desk_button(button_id):
+            return None
+        name = (message.content.split("\n", 1)[0] or "Ticket")[:100]
+        try:
+            thread = await message.create_thread(name=name)
+        except discord.HTTPException as error:
+            if error.code == THREAD_EXISTS:
+                return str(message.id)  # a thread's id is its starter message's
+            log.warning("could not open a thread on a ticket card: %s", _describe(error))
+            return None
+        except ValueError:
+            return None  # no guild attached to the message: not a desk card
+        return str(thread.id)
 
     async def on_command(self, interaction: discord.Interaction[Any], command: str, args: tuple[str, ...]) -> None:
         """Hand a slash command to the core; its replies answer the interaction."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import discord
 
+from handlers.desk import THREAD_COMMAND
 from handlers.messages import Inbound, Kind, Reply
 
 PLATFORM = "discord"
@@ -87,6 +88,35 @@ def inbound_from_message(message: discord.Message, bot_id: int) -> Inbound:
         event_id=f"message:{message.id}",
         channel_id=str(message.channel.id),
         thread_id=_thread_id(message.channel),
+        display_name=message.author.display_name,
+    )
+
+
+def in_desk_thread(message: discord.Message, bot_id: int, desk_channel_id: int | None) -> bool:
+    """Return whether a person wrote this in a thread of the desk channel (a ticket card's thread)."""
+    channel = message.channel
+    return (
+        desk_channel_id is not None
+        and isinstance(channel, discord.Thread)
+        and channel.parent_id == desk_channel_id
+        and not message.author.bot
+        and message.author.id != bot_id
+        and message.type in _CONVERSATIONAL
+    )
+
+
+def inbound_from_desk_thread(message: discord.Message, bot_id: int) -> Inbound:
+    """Translate a message in a desk thread into the desk's thread command, placed by (desk channel, thread)."""
+    channel = message.channel
+    assert isinstance(channel, discord.Thread)
+    return Inbound(
+        platform=PLATFORM,
+        user_id=str(message.author.id),
+        text=strip_mention(message.content, bot_id),
+        command=THREAD_COMMAND,
+        event_id=f"message:{message.id}",
+        channel_id=str(channel.parent_id),
+        thread_id=str(channel.id),
         display_name=message.author.display_name,
     )
 
