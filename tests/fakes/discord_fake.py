@@ -49,6 +49,7 @@ class FakeDiscord(DiscordRestRoutes):
         self.identifies: list[dict[str, Any]] = []
         self.gateway_queries: list[dict[str, str]] = []
         self.messages: dict[int, dict[str, Any]] = {}
+        self.threads: dict[int, dict[str, Any]] = {}  # thread id (= its starter message's id) -> channel
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self._dm_users: dict[int, int] = {}  # DM channel id -> user id
         self.interactions: dict[int, dict[str, Any]] = {}  # id -> INTERACTION_CREATE payload
@@ -135,7 +136,8 @@ class FakeDiscord(DiscordRestRoutes):
             "member_count": 3, "large": False, "unavailable": False, "joined_at": _now(),
             "channels": [self._channel(self.support_channel_id, "support"),
                          self._channel(self.desk_channel_id, "desk")],
-            "threads": [], "members": [self._member(self.bot_id)], "voice_states": [], "presences": [],
+            "threads": list(self.threads.values()), "members": [self._member(self.bot_id)], "voice_states": [],
+            "presences": [],
             "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
         }
 

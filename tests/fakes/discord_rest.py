@@ -52,6 +52,8 @@ class DiscordRestRoutes:
             message = self._message(channel_id, self.bot_user, body, files=call.files)
             self._post("channel", channel_id, message, call)
             return _json(message)
+        if m == "POST" and (match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", p)):
+            return await self._start_thread(int(match[1]), int(match[2]), str(body.get("name") or "thread"))
         if m == "PATCH" and (match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", p)):
             return _json(self._edit(int(match[2]), body))
         if m == "POST" and (match := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", p)):
@@ -84,6 +86,20 @@ class DiscordRestRoutes:
         self.posted.append(posted)
         if self.on_post is not None:
             self.on_post(posted)
+
+    async def _start_thread(self, channel_id: int, message_id: int, name: str) -> web.Response:
+        """A public thread on a message: its id is the message's, and the gateway announces it (THREAD_CREATE)."""
+        if message_id in self.threads:
+            return _json({"message": "A thread has already been created for this message", "code": 160004},
+                         status=400)
+        thread = {"id": str(message_id), "guild_id": str(self.guild_id), "parent_id": str(channel_id), "type": 11,
+                  "name": name[:100], "owner_id": str(self.bot_id), "last_message_id": None, "message_count": 0,
+                  "member_count": 1, "rate_limit_per_user": 0, "flags": 0,
+                  "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "locked": False,
+                                      "archive_timestamp": _now(), "create_timestamp": _now()}}
+        self.threads[message_id] = thread
+        await self.dispatch("THREAD_CREATE", thread | {"newly_created": True}, guild_id=self.guild_id)
+        return _json(thread, status=201)
 
     def _edit(self, message_id: int, body: dict[str, Any]) -> dict[str, Any]:
         message = self.messages.get(message_id) or {"id": str(message_id), "channel_id": "0", "content": ""}

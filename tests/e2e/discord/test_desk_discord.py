@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.discord.harness import AGENT, CUSTOMER, OTHER_CUSTOMER, Bot
+from tests.e2e.discord.harness import AGENT, CUSTOMER, MANAGER, OTHER_CUSTOMER, Bot
 from tests.fakes.discord_fake import EPHEMERAL, FakeDiscord, Posted
 
 pytestmark = pytest.mark.e2e
@@ -30,8 +30,8 @@ async def desk_bot(fake: FakeDiscord, tmp_path: Path, understanding_cache: Path)
 
 
 def in_desk(fake: FakeDiscord, text: str) -> Callable[[Posted], bool]:
-    """A predicate: a message in the desk channel containing `text`."""
-    return lambda p: p.channel_id == fake.desk_channel_id and text in p.content
+    """A predicate: a message in the desk channel or one of its threads, containing `text`."""
+    return lambda p: (p.channel_id == fake.desk_channel_id or p.channel_id in fake.threads) and text in p.content
 
 
 def to_customer(fake: FakeDiscord, user: int = CUSTOMER) -> list[Posted]:
@@ -104,3 +104,34 @@ async def test_only_agents_can_work_the_desk(desk_bot: Bot, fake: FakeDiscord) -
     await fake.slash(AGENT, "claim")
     claimed = await fake.wait_posted(where=in_desk(fake, "claimed ticket 1"), within=WITHIN)
     assert claimed.content.startswith(f"discord:{AGENT}")
+
+
+async def test_a_ticket_claimed_from_its_card_is_worked_in_its_thread(desk_bot: Bot, fake: FakeDiscord) -> None:
+    await fake.send_dm(CUSTOMER, "can I talk to a person")
+    card = await fake.wait_posted(where=in_desk(fake, "Ticket 1"), within=WITHIN)
+    card_id = int(card.message["id"])
+    await fake.press(AGENT, card, "concierge:claim:1:go")
+    await fake.wait_call("POST", rf"/channels/{fake.desk_channel_id}/messages/{card_id}/threads", within=WITHIN)
+
+    def in_thread(text: str) -> Callable[[Posted], bool]:
+        return lambda p: p.channel_id == card_id and text in p.content
+
+    await fake.wait_posted(where=in_thread("claimed ticket 1"), within=WITHIN)
+    # A colleague's remark in the thread stays there; the holder's plain message reaches the customer.
+    await fake.send_guild_message(MANAGER, "she is a VIP, be quick", channel_id=card_id)
+    await fake.send_guild_message(AGENT, WORDS, channel_id=card_id)
+    words = await fake.wait_posted(where=lambda p: p.channel_id == fake.dm_channels[CUSTOMER] and WORDS in p.content,
+                                   within=WITHIN)
+    assert "person" in words.content.removesuffix(WORDS)
+    await fake.wait_posted(where=in_thread("Sent to"), within=WITHIN)
+
+    await fake.send_dm(CUSTOMER, "thanks, I'll wait")
+    await fake.wait_posted(where=in_thread("thanks, I'll wait"), within=WITHIN)
+    await fake.slash(AGENT, "release", {"ticket": "1"})
+    await fake.wait_posted(where=in_thread("released ticket 1"), within=WITHIN)
+    await fake.wait_posted(where=lambda p: p.channel_id == fake.dm_channels[CUSTOMER]
+                           and "back with the assistant" in p.content, within=WITHIN)
+    await fake.wait_quiet()
+    seen = to_customer(fake)
+    assert not any("VIP" in p.content for p in seen), "a colleague's remark reached the customer"
+    assert [p for p in seen if WORDS in p.content] == [words]
