@@ -8,11 +8,12 @@ SCOPES = ("bot", "applications.commands")
 
 
 def needed_permissions() -> discord.Permissions:
-    """Return the channel permissions Concierge uses: read, reply (also in threads), embeds and files."""
+    """Return the channel permissions Concierge uses: read, reply (also in threads), ticket threads, embeds, files."""
     return discord.Permissions(
         view_channel=True,
         send_messages=True,
         send_messages_in_threads=True,
+        create_public_threads=True,  # the agent desk works each claimed ticket in a thread on its card
         embed_links=True,
         attach_files=True,
         read_message_history=True,
