@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Protocol
 
 from bot.channels.base import Channel
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound, Kind, Reply
 
 log = logging.getLogger(__name__)
+# One apology per user in this long, however many of their messages wait for a database that is down.
+APOLOGY_EVERY = 300.0
+# Customers whose unsent messages one sweep sends side by side; each holds a database connection meanwhile.
+SWEEP_CUSTOMERS_AT_ONCE = 8
 
 Send = Callable[[Reply], Awaitable[bool]]
 
@@ -50,9 +55,14 @@ class Confirming(Protocol):
 class Hub:
     """Serialise each user's messages, run them through the core and deliver the replies."""
 
-    def __init__(self, core: Core, channels: Sequence[Channel] = (), outbox: Outbox | None = None) -> None:
+    def __init__(
+        self, core: Core, channels: Sequence[Channel] = (), outbox: Outbox | None = None,
+        unavailable: str | None = None,
+    ) -> None:
         self.core = core
         self.outbox = outbox
+        self.unavailable = unavailable
+        self._apologised: dict[str, float] = {}
         self.channels: dict[str, Channel] = {channel.platform: channel for channel in channels}
         # Weak values: a user's lock lives only while one of their messages is being handled.
         self._user_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -73,6 +83,19 @@ class Hub:
         async with self._lock(inbound.user_key):
             replies = await self.core.handle(inbound)
             await self.deliver(replies)
+
+    async def apologise(self, inbound: Inbound) -> None:
+        """Tell the user (once in a while) that their message is kept and the answer will come later.
+
+        Called by channels that keep what they acknowledged (Slack over HTTP) when the database fails;
+        the notice is not stored, since storing is what failed.
+        """
+        last = self._apologised.get(inbound.user_key)
+        if self.unavailable is None or (last is not None and time.monotonic() - last < APOLOGY_EVERY):
+            return
+        self._apologised[inbound.user_key] = time.monotonic()
+        await self._send(Reply(inbound.platform, inbound.user_id, Kind.NOTICE, self.unavailable,
+                               channel_id=inbound.channel_id, thread_id=inbound.thread_id))
 
     async def deliver(self, replies: Iterable[Reply]) -> None:
         """Send each reply through the channel of its platform, then mark the stored ones sent.
@@ -126,14 +149,24 @@ class Hub:
             await asyncio.sleep(every_seconds)
 
     async def sweep(self) -> int:
-        """Deliver the unsent messages of the channels running here, each under its customer's lock."""
+        """Deliver the unsent messages of the channels running here, each under its customer's lock.
+
+        Customers are swept side by side (a crash can leave dozens waiting); one customer's messages
+        go in the order they were written.
+        """
         if self.outbox is None:
             return 0
-        resent = 0
-        for message_id, customer_key in await self.outbox.unsent(sorted(self.channels)):
-            async with self._lock(customer_key):
-                resent += await self.outbox.resend(message_id, self._resend)
-        return resent
+        outbox = self.outbox
+        by_customer: dict[str, list[int]] = {}
+        for message_id, customer_key in await outbox.unsent(sorted(self.channels)):
+            by_customer.setdefault(customer_key, []).append(message_id)
+        gate = asyncio.Semaphore(SWEEP_CUSTOMERS_AT_ONCE)
+
+        async def sweep_customer(customer_key: str, message_ids: list[int]) -> int:
+            async with gate, self._lock(customer_key):
+                return sum([await outbox.resend(message_id, self._resend) for message_id in message_ids])
+
+        return sum(await asyncio.gather(*(sweep_customer(key, ids) for key, ids in by_customer.items())))
 
     async def _resend(self, reply: Reply) -> bool:
         channel = self.channels.get(reply.platform)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import OffsetClock
 from bot.config import Config
+from bot.inbox import SqlJournal
 from bot.outbox import OutboxTiming, SqlOutbox
 from handlers.app import Concierge
 from handlers.knowledge import KnowledgeBase
@@ -44,6 +45,7 @@ class Runtime:
     database: Database
     services: Services
     outbox: SqlOutbox
+    journal: SqlJournal
 
 
 @asynccontextmanager
@@ -119,4 +121,6 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         timing = OutboxTiming(timedelta(seconds=settings.retry_after_seconds),
                               timedelta(hours=settings.give_up_after_hours))
         outbox = SqlOutbox(database.unit_of_work, clock, timing)
-        yield Runtime(Concierge(database.unit_of_work, services, clock), clock, database, services, outbox)
+        journal = SqlJournal(database.unit_of_work, clock)
+        core = Concierge(database.unit_of_work, services, clock)
+        yield Runtime(core, clock, database, services, outbox, journal)

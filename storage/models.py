@@ -35,7 +35,7 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         Index("ix_conversations_customer_open", "customer_id", "closed_at"),
-        Index("ix_conversations_opened_customer", "opened_at", "customer_id"),
+        Index("ix_conversations_opened_previous", "opened_at", "previous_opened_at", "customer_id"),
         Index("ix_conversations_customer_opened", "customer_id", "opened_at"),
         Index("ix_conversations_frustrated", "frustrated", "id"),
     )
@@ -52,6 +52,9 @@ class Conversation(Base):
     last_message_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(40))
+    # When the customer's previous conversation opened (None: the first); kept by database triggers
+    # (migration 0009), never written here, so the stats count customers without grouping by customer.
+    previous_opened_at: Mapped[datetime | None]
 
 
 _UNSENT = "direction = 'out' AND sent_at IS NULL"
@@ -265,3 +268,23 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
+
+
+class InboundEvent(Base):
+    """A platform event stored before it is acknowledged and deleted once handled (the inbox).
+
+    It holds the customer's words as typed (unredacted) for the moments between the platform's
+    delivery and the turn that stores them redacted; a process that dies meanwhile leaves it for
+    the next one to handle.
+    """
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (
+        UniqueConstraint("event_key", name="uq_inbound_events_key"),
+        Index("ix_inbound_events_received", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_key: Mapped[str | None] = mapped_column(String(300))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime]

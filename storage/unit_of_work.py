@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError as WriteConflict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.audit import AuditRepository
+from storage.inbox import InboxRepository
 from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
 from storage.repositories import (
@@ -44,6 +45,7 @@ class UnitOfWork(Protocol):
     privacy: PrivacyRepository
     audit: AuditRepository
     outbox: OutboxRepository
+    inbox: InboxRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -81,6 +83,7 @@ class SqlUnitOfWork:
         self.privacy = PrivacyRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.outbox = OutboxRepository(self.session)
+        self.inbox = InboxRepository(self.session)
         return self
 
     async def __aexit__(

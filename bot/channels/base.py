@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from handlers.messages import Inbound, Reply
 
@@ -21,3 +21,10 @@ class Channel(Protocol):
     async def run(self, inbox: Inbox) -> None: ...
 
     async def deliver(self, reply: Reply) -> None: ...
+
+
+@runtime_checkable
+class Apologising(Protocol):
+    """An inbox that can tell a user their message is taken but the answer will be late."""
+
+    async def apologise(self, inbound: Inbound) -> None: ...

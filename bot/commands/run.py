@@ -24,7 +24,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 async def _serve(args: argparse.Namespace, config: Config) -> None:
     async with open_runtime(config) as runtime:
-        hub = Hub(runtime.core, outbox=runtime.outbox)
+        hub = Hub(runtime.core, outbox=runtime.outbox, unavailable=runtime.services.templates.render("unavailable"))
         channels = [_build(name, args, config, runtime, hub) for name in dict.fromkeys(args.channels)]
         for channel in channels:
             hub.attach(channel)
@@ -46,7 +46,8 @@ def _build(name: str, args: argparse.Namespace, config: Config, runtime: Runtime
     if name == "slack":
         from bot.channels.slack import SlackChannel
 
-        return SlackChannel(config.slack)
+        # Over HTTP each event is stored before its ack and handled again if a crash left it.
+        return SlackChannel(config.slack, journal=runtime.journal, replay_after=config.outbox.retry_after_seconds)
     if name == "discord":
         from bot.channels.discord import DiscordChannel
 

@@ -64,6 +64,8 @@ class FakeSlack:
         self._lock = threading.Lock()
         self._rate_limited: dict[str, int] = {}
         self._failures: dict[str, list[str]] = {}
+        # Posted messages by channel (oldest first), for conversations.history / conversations.replies.
+        self._posted: dict[str, list[dict[str, Any]]] = {}
         self._ts = itertools.count(1)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fake-slack", daemon=True)
@@ -127,6 +129,7 @@ class FakeSlack:
         """Forget the calls recorded so far."""
         with self._lock:
             self.calls.clear()
+            self._posted.clear()
             self.socket_acks.clear()
 
     def wait_for(
@@ -218,6 +221,9 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": failure})
         answer = {"ok": True, **self._answer(method, params)}
         self._record(Call(method, params, 200, token, response=answer))
+        if method == "chat.postMessage":
+            with self._lock:
+                self._posted.setdefault(str(answer["channel"]), []).append(dict(answer["message"]))
         return web.json_response(answer)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -244,11 +250,21 @@ class FakeSlack:
             return {"file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}
         if method == "files.completeUploadExternal":
             return {"files": [{"id": f.get("id"), "title": f.get("title")} for f in params.get("files", [])]}
+        if method in ("conversations.history", "conversations.replies"):
+            return {"messages": self._history(str(params.get("channel", "")), params.get("ts")), "has_more": False}
         if method == "conversations.open":
             return {"channel": {"id": _dm_of(str(params.get("users", "")))}}
         if method == "apps.connections.open":
             return {"url": f"ws://127.0.0.1:{self.port}/socket"}
         return {}
+
+    def _history(self, channel: str, thread_ts: object) -> list[dict[str, Any]]:
+        """Messages posted in a channel (or one thread of it), newest first, metadata included."""
+        with self._lock:
+            posted = list(self._posted.get(_dm_of(channel), ()))
+        if thread_ts:
+            posted = [m for m in posted if m.get("thread_ts") == thread_ts]
+        return list(reversed(posted))
 
     def _next_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"

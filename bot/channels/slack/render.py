@@ -59,6 +59,9 @@ def metadata(reply: Reply) -> dict[str, Any]:
     payload: dict[str, Any] = {"kind": str(reply.kind)}
     if reply.conversation_id is not None:
         payload["conversation_id"] = reply.conversation_id
+    if reply.message_id is not None:
+        # The outbox id: after a crash, the channel's history tells whether this message went out already.
+        payload["message_id"] = reply.message_id
     return {"event_type": METADATA_EVENT, "event_payload": payload}
 
 
