@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Column, CursorResult, delete, func, insert, inspect, literal, select, true, update
+from sqlalchemy import Column, CursorResult, bindparam, delete, func, insert, inspect, literal, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -72,8 +72,7 @@ class CustomerRepository(SqlRepository[Customer]):
 
     async def by_key(self, key: str, *, lock: bool = False) -> Customer | None:
         """Fetch a customer by key ("slack:U123"); with `lock`, hold the row so their turns run one at a time."""
-        query = select(Customer).where(Customer.key == key)
-        return await self.session.scalar(query.with_for_update() if lock else query)
+        return await self.session.scalar(_CUSTOMER_BY_KEY_LOCKED if lock else _CUSTOMER_BY_KEY, {"key": key})
 
 
 class ConversationRepository(SqlRepository[Conversation]):
@@ -94,14 +93,7 @@ class ConversationRepository(SqlRepository[Conversation]):
         The same answers as `open_for` and `inbound_count_since`; the count is taken even when no
         conversation is open (a one-row source, outer-joined to the open conversation).
         """
-        opened = aliased(Conversation, select(Conversation).where(
-            Conversation.customer_id == customer_id, Conversation.closed_at.is_(None)
-        ).order_by(Conversation.id.desc()).limit(1).subquery("opened"))
-        one_row = select(literal(1).label("one")).subquery("one_row")
-        query = select(self._inbound_count(customer_id, since).scalar_subquery(), opened).select_from(
-            one_row
-        ).outerjoin(opened, true())
-        row = (await self.session.execute(query)).one()
+        row = (await self.session.execute(_OPEN_WITH_INBOUND, {"customer_id": customer_id, "since": since})).one()
         return row[1], int(row[0] or 0)
 
     async def latest_for(self, customer_id: int) -> Conversation | None:
@@ -128,8 +120,8 @@ class ConversationRepository(SqlRepository[Conversation]):
         """Record messages, with any staged by `add_message` and not yet written, in one INSERT; set their ids.
 
         The ORM would write them one statement each on SQLite; one multi-row INSERT … RETURNING is one
-        round trip on both databases. The rows get ids in the order of the VALUES list, so the sorted ids
-        are theirs in that order.
+        round trip on both databases. The rows get ids in the order of the VALUES list (one statement,
+        ids drawn row by row), so the sorted ids are theirs in that order.
         """
         staged = sorted((row for row in self.session.new if isinstance(row, Message)),
                         key=lambda row: inspect(row).insert_order or 0)
@@ -141,13 +133,14 @@ class ConversationRepository(SqlRepository[Conversation]):
             values = [{column.key: _value(row, column) for column in table.columns if column.key != "id"}
                       for row in rows]
             connection = await self.session.connection()
-            result = await connection.execute(insert(table).values(values).returning(table.c.id))
+            # A list of parameter sets: SQLAlchemy sends one multi-row INSERT, compiled once and cached.
+            result = await connection.execute(insert(table).returning(table.c.id), values)
             for row, key in zip(rows, sorted(result.scalars().all()), strict=True):
                 row.id = key
         return messages
 
     @staticmethod
-    def _inbound_count(customer_id: int, since: datetime) -> Any:
+    def _inbound_count(customer_id: Any, since: Any) -> Any:
         # Conversations idle since before `since` hold no message since then: the index skips them.
         return select(func.count(Message.id)).join(Conversation, Message.conversation_id == Conversation.id).where(
             Conversation.customer_id == customer_id,
@@ -155,6 +148,23 @@ class ConversationRepository(SqlRepository[Conversation]):
             Message.direction == "in",
             Message.created_at >= since,
         )
+
+
+def _open_with_inbound() -> Any:
+    customer_id: Any = bindparam("customer_id")
+    since: Any = bindparam("since")
+    opened = aliased(Conversation, select(Conversation).where(
+        Conversation.customer_id == customer_id, Conversation.closed_at.is_(None)
+    ).order_by(Conversation.id.desc()).limit(1).subquery("opened"))
+    one_row = select(literal(1).label("one")).subquery("one_row")
+    count = ConversationRepository._inbound_count(customer_id, since).scalar_subquery()
+    return select(count, opened).select_from(one_row).outerjoin(opened, true())
+
+
+# The statements every turn runs, built once: SQLAlchemy caches their SQL, and building them is not free.
+_CUSTOMER_BY_KEY = select(Customer).where(Customer.key == bindparam("key"))
+_CUSTOMER_BY_KEY_LOCKED = _CUSTOMER_BY_KEY.with_for_update()
+_OPEN_WITH_INBOUND = _open_with_inbound()
 
 
 class NeedRepository(SqlRepository[Need]):
