@@ -9,8 +9,8 @@ import numpy as np
 
 from handlers.knowledge import KnowledgeBase
 from handlers.understanding.calibration import OOS, rates, softmax
-from handlers.understanding.factory import make_featurizer, training_rows
-from handlers.understanding.model import DEFAULT_C, calibrate, cross_val_scores, fit_model
+from handlers.understanding.factory import classifier_for, make_featurizer, training_rows
+from handlers.understanding.model import calibrate, cross_val_scores, fit_model
 
 # Fewer examples than this per intent and cross-validated accuracy gets noisy and weak.
 MIN_EXAMPLES = 8
@@ -70,8 +70,9 @@ def check_knowledge(
     """Cross-validate the engine on the KB's examples and report accuracy, gaps and confusions."""
     texts, labels = training_rows(kb)
     featurizer = make_featurizer(engine, model)
-    fitted = fit_model(featurizer, texts, labels)
-    scores, usable = cross_val_scores(featurizer.fresh(), texts, labels, fitted.classes, DEFAULT_C)
+    svm = classifier_for(engine)
+    fitted = fit_model(featurizer, texts, labels, svm)
+    scores, usable = cross_val_scores(featurizer.fresh(), texts, labels, fitted.classes, svm)
     scores[~usable] = np.nan
     calibrate(fitted, scores, labels)
     in_scope = np.array([c != OOS for c in fitted.classes])

@@ -13,7 +13,7 @@ from handlers.understanding.background import background_for
 from handlers.understanding.cache import cache_path, knowledge_hash, load_or_build
 from handlers.understanding.calibration import OOS
 from handlers.understanding.features import Featurizer, TfidfFeaturizer
-from handlers.understanding.model import IntentModel, train
+from handlers.understanding.model import Classifier, IntentModel, train
 from handlers.understanding.types import Understander
 from handlers.understanding.understander import ModelUnderstander
 
@@ -22,6 +22,18 @@ log = logging.getLogger(__name__)
 # Bump when features, classifier or calibration change, so old caches are not reused.
 ENGINE_VERSION = "6"
 ENGINES = ("default", "embeddings")
+# The linear SVM per engine: one-vs-rest, C=1. Measured for TF-IDF on CLINC150 (closed-set accuracy,
+# val.csv / 3-fold cross-validation of train.csv): C=1 93.20 / 94.95%, C=2 93.43 / 95.06%, Crammer-Singer
+# 93.53 / 95.31%. Neither alternative is kept: on the demo knowledge base (the size a shop writes) they
+# cross-validate one and four examples worse (65.0% at C=1), Crammer-Singer trains five times slower and
+# its sharper scores stop flagging real close calls ("password refund"), and on CLINC150's test.csv,
+# looked at only after choosing them, they scored 92.89% and 92.91% against 92.98%.
+ENGINE_CLASSIFIER = {"default": Classifier(1.0, "ovr"), "embeddings": Classifier(1.0, "ovr")}
+
+
+def classifier_for(engine: str) -> Classifier:
+    """Return the SVM settings for `engine`."""
+    return ENGINE_CLASSIFIER.get(engine, Classifier())
 
 
 def make_featurizer(engine: str, model: str = "all-MiniLM-L6-v2") -> Featurizer:
@@ -56,7 +68,7 @@ def train_for_kb(kb: KnowledgeBase, engine: str = "default", model: str = "all-M
     if not texts:
         raise ValueError("the knowledge base has no intent examples to learn from")
     started = time.perf_counter()
-    trained = train(make_featurizer(engine, model), texts, labels)
+    trained = train(make_featurizer(engine, model), texts, labels, classifier=classifier_for(engine))
     log.info(
         "trained %s understanding on %d examples in %.1fs", engine, len(texts), time.perf_counter() - started
     )

@@ -6,7 +6,7 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,8 +24,14 @@ from handlers.understanding.features import Featurizer
 
 # Large training sets get fewer folds: three already give thousands of held-out rows.
 LARGE_TRAINING_SET = 3000
-# SVM regularisation; 1.0 was best or tied on CLINC150 and on the demo knowledge base.
-DEFAULT_C = 1.0
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """The linear SVM's settings: regularisation, and one-vs-rest or one joint multi-class problem."""
+
+    c: float = 1.0
+    multi_class: Literal["ovr", "crammer_singer"] = "ovr"
 
 
 @dataclass
@@ -58,18 +64,20 @@ class IntentModel:
 
 
 def _fit_linear(
-    features: Any, labels: Sequence[str], c: float
+    features: Any, labels: Sequence[str], settings: Classifier
 ) -> tuple[list[str], NDArray[np.float32], NDArray[np.float32]]:
     from sklearn.svm import LinearSVC
 
-    classifier = LinearSVC(C=c, dual="auto", max_iter=5000, random_state=0)
+    classifier = LinearSVC(
+        C=settings.c, multi_class=settings.multi_class, dual="auto", max_iter=5000, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         classifier.fit(features, list(labels))
     classes = [str(x) for x in classifier.classes_]
     coef = np.asarray(classifier.coef_, dtype=np.float32)
     intercept = np.asarray(classifier.intercept_, dtype=np.float32)
-    if len(classes) == 2:
+    if len(classes) == 2 and coef.shape[0] == 1:
         # A binary LinearSVC keeps one weight row (for the second class); give the first a zero row.
         coef = np.vstack([np.zeros_like(coef), coef])
         intercept = np.concatenate([np.zeros(1, dtype=np.float32), intercept])
@@ -77,18 +85,25 @@ def _fit_linear(
 
 
 def fit_model(
-    featurizer: Featurizer, texts: Sequence[str], labels: Sequence[str], c: float = DEFAULT_C
+    featurizer: Featurizer,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    classifier: Classifier = Classifier(),
 ) -> IntentModel:
     """Fit the featurizer and a linear SVM on all rows, uncalibrated (temperature 1, threshold 0)."""
     if len(set(labels)) < 2:
         raise ValueError("the intent classifier needs at least two distinct labels")
     featurizer.fit(texts)
-    classes, weights, intercept = _fit_linear(featurizer.transform(texts), labels, c)
+    classes, weights, intercept = _fit_linear(featurizer.transform(texts), labels, classifier)
     return IntentModel(featurizer, classes, weights, intercept)
 
 
 def cross_val_scores(
-    featurizer: Featurizer, texts: Sequence[str], labels: Sequence[str], classes: list[str], c: float
+    featurizer: Featurizer,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    classes: list[str],
+    classifier: Classifier,
 ) -> tuple[FloatArray, NDArray[np.bool_]]:
     """Score every row with a model that never saw it; also say which rows got a usable score."""
     from sklearn.model_selection import StratifiedKFold
@@ -106,7 +121,9 @@ def cross_val_scores(
     for train_idx, test_idx in splits:
         if len(set(label_arr[train_idx])) < 2:
             continue
-        fold = fit_model(featurizer.fresh(), list(text_arr[train_idx]), list(label_arr[train_idx]), c)
+        fold = fit_model(
+            featurizer.fresh(), list(text_arr[train_idx]), list(label_arr[train_idx]), classifier
+        )
         fold_scores = fold.raw_scores(list(text_arr[test_idx]))
         # Classes absent from this fold's training rows score far below anything the fold saw.
         floor = float(fold_scores.min()) - 10.0
@@ -151,14 +168,14 @@ def train(
     val: tuple[Sequence[str], Sequence[str]] | None = None,
     oos_threshold: float | None = None,
     min_in_scope: float | None = None,
-    c: float = DEFAULT_C,
+    classifier: Classifier = Classifier(),
 ) -> IntentModel:
     """Train and calibrate: on `val` when given, else on cross-validated scores of the training rows."""
-    model = fit_model(featurizer, texts, labels, c)
+    model = fit_model(featurizer, texts, labels, classifier)
     if val is not None and len(val[0]) > 0:
         return calibrate(
             model, model.raw_scores(val[0]), val[1], oos_threshold=oos_threshold, min_in_scope=min_in_scope
         )
-    scores, usable = cross_val_scores(featurizer.fresh(), texts, labels, model.classes, c)
+    scores, usable = cross_val_scores(featurizer.fresh(), texts, labels, model.classes, classifier)
     scores[~usable] = np.nan
     return calibrate(model, scores, labels, oos_threshold=oos_threshold, min_in_scope=min_in_scope)
