@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.base import Apologising, Inbox
 from bot.channels.slack import translate
-from bot.channels.slack.render import chosen_blocks, render
+from bot.channels.slack.render import chosen_blocks, outbox_id, render
 from bot.channels.slack.server import build_web_app, serve
 from bot.channels.slack.users import DisplayNames
 from bot.config import ConfigError, SlackConfig
@@ -176,7 +176,7 @@ class SlackChannel:
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
             log.warning("could not read Slack history to check message %s: %s", reply.message_id, error)
             return False
-        return any(_outbox_id(message) == reply.message_id for message in found.get("messages") or ())
+        return any(outbox_id(message) == reply.message_id for message in found.get("messages") or ())
 
     async def _upload(self, reply: Reply, channel: str, thread_ts: str | None) -> None:
         """Upload the reply's files (getUploadURLExternal, POST, completeUploadExternal)."""
@@ -231,12 +231,14 @@ class SlackChannel:
         await ack()
 
     async def _on_action(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
         inbound = translate.action_inbound(body, self.settings.desk_channel)
-        if inbound is None:
-            return
-        await self._forward(inbound)
-        await self._close_buttons(body)
+        await self._forward(inbound)  # stored before the ack, or an error status
+        await ack()
+        if inbound is not None:
+            # After the response: editing the pressed message is not worth delaying the ack for.
+            chore = asyncio.create_task(self._close_buttons(body))
+            self._chores.add(chore)
+            chore.add_done_callback(self._chores.discard)
 
     async def _close_buttons(self, body: dict[str, Any]) -> None:
         """Replace the pressed message's buttons by what was chosen, so it cannot be pressed twice."""
@@ -391,12 +393,6 @@ class SlackChannel:
 def _secret(value: Any) -> str | None:
     secret = value.get_secret_value() if value is not None else None
     return secret or None
-
-
-def _outbox_id(message: Any) -> object:
-    metadata = message.get("metadata") if isinstance(message, dict) else None
-    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
-    return payload.get("message_id") if isinstance(payload, dict) else None
 
 
 def _with_name(inbound: Inbound, name: str) -> Inbound:

@@ -65,6 +65,13 @@ def metadata(reply: Reply) -> dict[str, Any]:
     return {"event_type": METADATA_EVENT, "event_payload": payload}
 
 
+def outbox_id(message: Any) -> object:
+    """The outbox id a posted message carries in its metadata (None for others)."""
+    metadata = message.get("metadata") if isinstance(message, dict) else None
+    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+    return payload.get("message_id") if isinstance(payload, dict) else None
+
+
 def button_blocks(buttons: Sequence[Button]) -> list[dict[str, Any]]:
     """One actions block per 25 buttons; `action_id` is unique in the message, `value` is the button id."""
     elements = [
