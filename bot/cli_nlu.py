@@ -54,6 +54,13 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     check.add_argument("--engine", choices=ENGINES, help="default: [understanding] engine from config")
     check.set_defaults(func=check_command)
 
+    choices = actions.add_parser(
+        "choices",
+        parents=[common],
+        help="print what customers picked at close calls as text,label CSV (new training examples)",
+    )
+    choices.set_defaults(handler=_choices)
+
 
 def _fraction(value: str) -> float:
     try:
@@ -63,6 +70,12 @@ def _fraction(value: str) -> float:
     if not 0.0 <= number <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return number
+
+
+def _choices(args: argparse.Namespace, config: Any) -> int:
+    from bot.commands.nlu_choices import choices
+
+    return choices(args, config)
 
 
 def _fail(message: str) -> int:

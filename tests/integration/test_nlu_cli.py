@@ -89,6 +89,23 @@ def test_any_label_names_and_the_intent_column_work(tmp_path: Path, capsys: pyte
     assert report["n_train"] == 28
 
 
+def test_val_floor_sets_how_much_in_scope_accuracy_the_threshold_may_cost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    train = write_csv(tmp_path / "train.csv", train_rows())
+    test = write_csv(tmp_path / "test.csv", TEST)
+    val = write_csv(tmp_path / "val.csv", [*TEST[:6], ("how tall is everest", "oos"), ("recipe for soup", "oos")])
+    argv = ["eval", "--train", str(train), "--val", str(val), "--test", str(test)]
+    keep_all = run_json(capsys, *argv, "--min-in-scope", "1.0")
+    give_all = run_json(capsys, *argv, "--min-in-scope", "0.0")
+    assert float(give_all["threshold"]) > 0.99  # type: ignore[arg-type]
+    assert give_all["in_scope_accuracy"] == 0.0 and give_all["oos_recall"] == 1.0
+    assert float(keep_all["threshold"]) < float(give_all["threshold"])  # type: ignore[arg-type]
+    assert keep_all["in_scope_accuracy"] == 1.0
+    with pytest.raises(SystemExit):
+        main(["nlu", *argv, "--min-in-scope", "1.5"])
+
+
 def test_plain_output_lists_every_figure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     train = write_csv(tmp_path / "train.csv", train_rows())
     test = write_csv(tmp_path / "test.csv", TEST)
