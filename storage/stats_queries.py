@@ -151,13 +151,23 @@ class StatsQueries:
         return int(await self.session.scalar(select(func.count(column)).where(*conditions)) or 0)
 
     async def _conversations(self) -> tuple[int, int, int]:
-        """Count conversations, distinct customers and customers with more than one, in one pass."""
-        per_customer = (
-            select(Conversation.customer_id, func.count().label("n"))
-            .where(*self._within(Conversation.opened_at)).group_by(Conversation.customer_id).subquery()
-        )
+        """Count conversations, distinct customers and customers with more than one, in one index pass.
+
+        Each conversation knows when its customer's two previous ones opened (kept by triggers, migration 0009):
+        a customer's first conversation in the period is the one whose previous is older than the period, and a
+        customer came back when one of theirs has its previous inside the period but not the one before that.
+        """
+        previous, second = Conversation.previous_opened_at, Conversation.second_previous_opened_at
+        first_here: ColumnElement[bool]
+        second_here: ColumnElement[bool]
+        if self.since is None:
+            first_here, second_here = previous.is_(None), and_(previous.is_not(None), second.is_(None))
+        else:
+            first_here = or_(previous.is_(None), previous < self.since)
+            second_here = and_(previous >= self.since, or_(second.is_(None), second < self.since))
         total, customers, repeat = (await self.session.execute(
-            select(func.sum(per_customer.c.n), func.count(), func.count().filter(per_customer.c.n > 1))
+            select(func.count(), func.count().filter(first_here), func.count().filter(second_here))
+            .where(*self._within(Conversation.opened_at))
         )).one()
         return int(total or 0), int(customers or 0), int(repeat or 0)
 

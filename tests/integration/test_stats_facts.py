@@ -1,9 +1,9 @@
 """The per-row facts the stats read (kept by database triggers) agree with the raw rows, whatever the write order.
 
-`ratings.with_offer`, `offers.best_rating_before` and `offers.positive_followup_before` are written only by
-triggers (migration 0007). Rows here are written in the awkward orders a bulk load, a clock skew, a changed
-answer or an erasure produce; after each step the stats figures must equal the same figures computed straight
-from the rows, and at the end they must equal hand-counted values.
+`ratings.with_offer`, `offers.best_rating_before`, `offers.positive_followup_before` (migration 0007) and
+`conversations.previous_opened_at` (migration 0009) are written only by triggers. Rows here are written in
+the awkward orders a bulk load, a clock skew, a changed answer or an erasure produce; after each step the
+stats figures must equal the same figures computed straight from the rows, and hand-counted values.
 """
 
 from __future__ import annotations
@@ -150,3 +150,69 @@ async def test_erasing_a_customer_keeps_the_others_facts(unit_of_work: UnitOfWor
     # The cascade deletes Ben's conversation, rating and offer; the triggers run on rows being deleted.
     final = await history.step(delete(Customer).where(Customer.id == ben))
     assert final == {"offers_to_unsatisfied": 0, "csat_with_offer": 5.0, "csat_without_offer": None}
+
+
+async def raw_customers(session: AsyncSession, since: datetime | None, until: datetime | None) -> tuple[int, ...]:
+    """Conversations, customers and customers with more than one in the period, by grouping the rows."""
+    period = [Conversation.opened_at >= since] if since else []
+    period += [Conversation.opened_at < until] if until else []
+    per_customer = (select(func.count().label("n")).select_from(Conversation).where(*period)
+                    .group_by(Conversation.customer_id).subquery())
+    total, customers, repeat = (await session.execute(select(
+        func.coalesce(func.sum(per_customer.c.n), 0), func.count(), func.count().filter(per_customer.c.n > 1)
+    ))).one()
+    return int(total), int(customers), int(repeat)
+
+
+PERIODS = [(None, None), (at(12), at(26)), (at(20), None), (None, at(3)), (at(15), at(15.5))]
+
+
+async def customer_figures(unit_of_work: UnitOfWorkFactory) -> list[tuple[int, ...]]:
+    """The stats' counts for every period, each checked against the grouped rows."""
+    counted = []
+    async with unit_of_work() as uow:
+        for since, until in PERIODS:
+            figures = await uow.stats(since, MIN_RATING).before(until).figures()
+            mine = (figures["conversations"], figures["customers"], figures["repeat_customers"])
+            assert mine == await raw_customers(uow.session, since, until), (since, until)  # type: ignore[attr-defined]
+            counted.append(mine)
+    return counted
+
+
+async def test_customer_counts_match_the_rows_in_any_write_order(unit_of_work: UnitOfWorkFactory) -> None:
+    async with unit_of_work() as uow:
+        session: AsyncSession = uow.session  # type: ignore[attr-defined]
+        customers = {name: Customer(key=f"test:{name}", created_at=T0, last_seen_at=T0)
+                     for name in ("ana", "ben", "cai")}
+        session.add_all(customers.values())
+        await session.flush()
+        ids = {name: customer.id for name, customer in customers.items()}
+        await uow.commit()
+
+    async def open_at(name: str, *seconds: float) -> list[int]:
+        async with unit_of_work() as uow:
+            session: AsyncSession = uow.session  # type: ignore[attr-defined]
+            rows = [Conversation(customer_id=ids[name], state="closed", opened_at=at(s), last_message_at=at(s))
+                    for s in seconds]
+            for row in rows:  # one at a time: each insert sees the ones before it
+                session.add(row)
+                await session.flush()
+            await uow.commit()
+            return [row.id for row in rows]
+
+    # Out of time order, as a bulk load or skewed clocks write them; Cai opens two at the same instant.
+    ana = await open_at("ana", 10, 30, 20)
+    await open_at("ben", 25)
+    await open_at("cai", 15, 15, 1)
+    await open_at("ana", 5)
+    assert await customer_figures(unit_of_work) == [(8, 3, 2), (4, 3, 1), (3, 2, 1), (1, 1, 0), (2, 1, 1)]
+
+    # Two neighbours deleted in one statement (Ana's 20 and 30), then a customer erased (Ben, by cascade).
+    async with unit_of_work() as uow:
+        await uow.session.execute(delete(Conversation).where(Conversation.id.in_(ana[1:])))  # type: ignore[attr-defined]
+        await uow.commit()
+    assert await customer_figures(unit_of_work) == [(6, 3, 2), (3, 2, 1), (1, 1, 0), (1, 1, 0), (2, 1, 1)]
+    async with unit_of_work() as uow:
+        await uow.session.execute(delete(Customer).where(Customer.id == ids["ben"]))  # type: ignore[attr-defined]
+        await uow.commit()
+    assert await customer_figures(unit_of_work) == [(5, 2, 2), (2, 1, 1), (0, 0, 0), (1, 1, 0), (2, 1, 1)]
