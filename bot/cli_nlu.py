@@ -22,7 +22,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="train on one labelled CSV, score another",
         description="Train on --train, pick the out-of-scope threshold, and score --test. With a --val file "
         "holding 'oos' rows: the highest threshold whose in-scope accuracy on --val (as the bot decides) stays "
-        "within 5 points of its closed-set accuracy, or at --min-in-scope. Without --val: from "
+        "within 5 points of its closed-set accuracy, or at --min-in-scope (a --val without 'oos' rows: the "
+        "threshold that keeps 95% of its right answers, at most 0.75). Without --val: from "
         "cross-validation on --train alone (in-scope accuracy within 3 points of closed-set, threshold at "
         "most 0.75). CSV columns: text and label (or intent/category), any label names; label 'oos' marks "
         "out-of-scope.",
