@@ -55,3 +55,14 @@ async def test_other_talk_in_desk_threads_reaches_no_customer() -> None:
     # Released: the thread no longer reaches the customer.
     await send(core, clock, Inbound("slack", "UAGENT", command="release", args=("1",)))
     assert await send(core, clock, in_thread("UAGENT", "bye", "Ev5")) == []
+
+
+async def test_a_transferred_ticket_stays_in_its_thread_and_the_new_holder_speaks_there() -> None:
+    core, _, clock = make_core()
+    await send(core, clock, Inbound("slack", "UCUST", command="handoff"))
+    await send(core, clock, Inbound("slack", "UAGENT", button_id="claim:1:go", channel_id=CARD[0], thread_id=CARD[1]))
+    moved = await send(core, clock, Inbound("slack", "UAGENT", command="transfer", args=("1", "UBOSS")))
+    assert [(c, t) for c, t, _ in desk_posts(moved)] == [CARD]
+    assert await send(core, clock, in_thread("UAGENT", "still me?", "Ev1")) == []
+    sent = await send(core, clock, in_thread("UBOSS", "I'll take it from here.", "Ev2"))
+    assert [(r.to, r.text) for r in sent if r.to == "UCUST"] == [("UCUST", "I'll take it from here.")]

@@ -117,6 +117,12 @@ async def test_a_ticket_claimed_from_its_card_is_worked_in_its_thread(desk_bot: 
         return lambda p: p.channel_id == card_id and text in p.content
 
     await fake.wait_posted(where=in_thread("claimed ticket 1"), within=WITHIN)
+    # A second press finds the thread already there and the ticket taken, and says so privately.
+    mark = len(fake.posted)
+    await fake.press(MANAGER, card, "concierge:claim:1:go")
+    taken = await fake.wait_posted(after=mark, within=WITHIN)
+    assert taken.flags & EPHEMERAL and f"held by discord:{AGENT}" in taken.content
+    assert len(fake.threads) == 1
     # A colleague's remark in the thread stays there; the holder's plain message reaches the customer.
     await fake.send_guild_message(MANAGER, "she is a VIP, be quick", channel_id=card_id)
     await fake.send_guild_message(AGENT, WORDS, channel_id=card_id)
