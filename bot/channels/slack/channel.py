@@ -275,8 +275,10 @@ class SlackChannel:
             return None
         try:
             return await self._journal.store(inbound)
-        except Exception:
-            log.exception("could not store Slack event %s; answering an error so Slack retries", inbound.event_id)
+        except Exception as error:
+            # One line: bolt logs the traceback when it turns the error into the 500.
+            log.warning("could not store Slack event %s (%s); answering an error so Slack retries",
+                        inbound.event_id, type(error).__name__)
             if isinstance(self._inbox, Apologising):
                 await self._inbox.apologise(inbound)
             raise

@@ -58,7 +58,7 @@ def write_config(directory: Path, url: str, api_url: str, port: int, cache_dir: 
         "[understanding]", f'cache_dir = "{cache_dir}"', "",
         "[slack]", f'api_url = "{api_url}"', f'bot_token = "{BOT_TOKEN}"', 'host = "127.0.0.1"',
         f"port = {port}", f'signing_secret = "{SIGNING_SECRET}"', "",
-        "[outbox]", "retry_after_seconds = 2", "sweep_seconds = 1", "",
+        "[outbox]", "retry_after_seconds = 1", "sweep_seconds = 0.5", "",
     ]))
     return path
 
