@@ -27,9 +27,12 @@ class Journal(Protocol):
 class SqlJournal:
     """The journal on the `inbound_events` table (see storage/inbox.py)."""
 
-    def __init__(self, unit_of_work: UnitOfWorkFactory, clock: Callable[[], datetime]) -> None:
+    def __init__(self, unit_of_work: UnitOfWorkFactory, clock: Callable[[], datetime],
+                 give_up_after: timedelta = timedelta(hours=24)) -> None:
         self.unit_of_work = unit_of_work
         self.clock = clock
+        # An event whose turn fails every time (a bug) is retried this long, not forever.
+        self.give_up_after = give_up_after
 
     async def store(self, inbound: Inbound) -> int | None:
         """Store an event in its own short transaction; None when the same delivery is already pending."""
@@ -48,7 +51,8 @@ class SqlJournal:
     async def pending(self, older_than: timedelta) -> list[tuple[int, Inbound]]:
         """Return the events stored more than `older_than` ago and not handled yet, oldest first."""
         async with self.unit_of_work() as uow:
-            rows = await uow.inbox.pending(self.clock() - older_than)
+            now = self.clock()
+            rows = await uow.inbox.pending(now - older_than, now - self.give_up_after)
         return [(event_id, _inbound(payload)) for event_id, payload in rows]
 
 

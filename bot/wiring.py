@@ -121,6 +121,6 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         timing = OutboxTiming(timedelta(seconds=settings.retry_after_seconds),
                               timedelta(hours=settings.give_up_after_hours))
         outbox = SqlOutbox(database.unit_of_work, clock, timing)
-        journal = SqlJournal(database.unit_of_work, clock)
+        journal = SqlJournal(database.unit_of_work, clock, timing.give_up_after)
         core = Concierge(database.unit_of_work, services, clock)
         yield Runtime(core, clock, database, services, outbox, journal)

@@ -36,11 +36,11 @@ class InboxRepository:
         if event_ids:
             await self.session.execute(delete(InboundEvent).where(InboundEvent.id.in_(event_ids)))
 
-    async def pending(self, before: datetime, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
-        """Return (id, payload) of events received before `before` and not yet handled, oldest first."""
+    async def pending(self, before: datetime, since: datetime, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
+        """Return (id, payload) of events received between `since` and `before`, not yet handled, oldest first."""
         query = (
             select(InboundEvent.id, InboundEvent.payload)
-            .where(InboundEvent.received_at < before)
+            .where(InboundEvent.received_at < before, InboundEvent.received_at >= since)
             .order_by(InboundEvent.id)
             .limit(limit)
         )

@@ -266,8 +266,8 @@ class FakeInbox:
         for event_id in event_ids:
             self.events.pop(event_id, None)
 
-    async def pending(self, before: datetime, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
-        return [(i, payload) for i, (_, payload, at) in sorted(self.events.items()) if at < before][:limit]
+    async def pending(self, before: datetime, since: datetime, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
+        return [(i, payload) for i, (_, payload, at) in sorted(self.events.items()) if since <= at < before][:limit]
 
 
 class FakeUnitOfWork:
