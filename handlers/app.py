@@ -84,18 +84,14 @@ class Concierge:
                        received_at=inbound.received_at or self.clock())
 
     async def _turn(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Turn:
-        # The row lock orders one customer's turns even when two processes receive their messages at once.
-        customer = await uow.customers.by_key(inbound.user_key, lock=True)
-        conversation: Conversation | None = None
-        recent = 0
+        # The customer's row lock orders their turns even when two processes receive their messages at once;
+        # their open conversation and recent messages (for flood control) are read under it.
+        customer, conversation, recent = await uow.customers.for_turn(inbound.user_key, now - flood.WINDOW)
         if customer is None:
             customer = await uow.customers.add(Customer(
                 key=inbound.user_key, display_name=inbound.display_name, opted_out=False,
                 vip=inbound.user_key in self.services.policy.roles.vip, created_at=now, last_seen_at=now,
             ))
-        else:
-            # Taken under the customer's lock, so the count includes every earlier turn of theirs.
-            conversation, recent = await uow.conversations.open_with_inbound_since(customer.id, now - flood.WINDOW)
         if inbound.display_name and inbound.display_name != customer.display_name:
             customer.display_name = inbound.display_name
         # A customer waiting for a person keeps their conversation however long the queue takes.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -9,15 +10,19 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage.sqlite_async import connector_for
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# A pooled connection idle longer than this is pinged before use (see `_ping_if_idle`).
+PING_IDLE_AFTER_SECONDS = 10.0
+_CHECKED_IN = "concierge_checked_in_at"
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create an async engine; SQLite gets foreign keys, WAL and a busy timeout, every engine pre-ping."""
+    """Create an async engine; SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL pings idle connections."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # One trip to aiosqlite's thread per statement instead of three or four (see storage.sqlite_async).
@@ -25,7 +30,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, async_creator=creator)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
+    event.listen(engine.sync_engine, "checkout", _ping_if_idle)
+    event.listen(engine.sync_engine, "checkin", _note_checkin)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -49,6 +57,31 @@ def _run_upgrade(connection: Connection, revision: str) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Check a pooled connection before handing it out; a dead one is replaced.
+
+    SQLAlchemy's `pool_pre_ping` checks every checkout, which on asyncpg is three round trips (BEGIN,
+    an empty query, ROLLBACK) on every turn. Instead: a connection the server closed (a restart, a
+    terminated backend) is known to the driver without asking, and only one idle for a while, which
+    the network may have dropped silently, is pinged.
+    """
+    driver_connection = getattr(dbapi_connection, "_connection", None)  # asyncpg's, under SQLAlchemy's adapter
+    is_closed = getattr(driver_connection, "is_closed", None)
+    if callable(is_closed) and is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
+    if time.monotonic() - record.info.get(_CHECKED_IN, 0.0) < PING_IDLE_AFTER_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:
+        # The pool discards this connection and checks out (or opens) another, as pre-ping would.
+        raise DisconnectionError("connection failed its ping after sitting idle") from error
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_CHECKED_IN] = time.monotonic()
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -74,6 +74,27 @@ class CustomerRepository(SqlRepository[Customer]):
         """Fetch a customer by key ("slack:U123"); with `lock`, hold the row so their turns run one at a time."""
         return await self.session.scalar(_CUSTOMER_BY_KEY_LOCKED if lock else _CUSTOMER_BY_KEY, {"key": key})
 
+    async def for_turn(self, key: str, since: datetime) -> tuple[Customer | None, Conversation | None, int]:
+        """Fetch and lock a customer by key, with their open conversation and their messages since `since`.
+
+        The customer's row lock orders their turns across processes, so on PostgreSQL it is taken
+        first and the rest is read under it (a second statement). SQLite has no row locks (a writer
+        holds the whole database), so one statement reads all three there.
+        """
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        if dialect != "sqlite":
+            customer = await self.by_key(key, lock=True)
+            if customer is None:
+                return None, None, 0
+            conversation, recent = await ConversationRepository(self.session).open_with_inbound_since(
+                customer.id, since
+            )
+            return customer, conversation, recent
+        row = (await self.session.execute(_CUSTOMER_FOR_TURN, {"key": key, "since": since})).first()
+        if row is None:
+            return None, None, 0
+        return row[0], row[2], int(row[1] or 0)
+
 
 class ConversationRepository(SqlRepository[Conversation]):
     model = Conversation
@@ -165,6 +186,21 @@ def _open_with_inbound() -> Any:
 _CUSTOMER_BY_KEY = select(Customer).where(Customer.key == bindparam("key"))
 _CUSTOMER_BY_KEY_LOCKED = _CUSTOMER_BY_KEY.with_for_update()
 _OPEN_WITH_INBOUND = _open_with_inbound()
+
+
+def _customer_for_turn() -> Any:
+    since: Any = bindparam("since")
+    opened, latest = aliased(Conversation, name="opened"), aliased(Conversation, name="latest")
+    open_id = select(func.max(latest.id)).where(
+        latest.customer_id == Customer.id, latest.closed_at.is_(None)
+    ).scalar_subquery()
+    count = ConversationRepository._inbound_count(Customer.id, since).scalar_subquery()
+    return select(Customer, count, opened).outerjoin(opened, opened.id == open_id).where(
+        Customer.key == bindparam("key")
+    )
+
+
+_CUSTOMER_FOR_TURN = _customer_for_turn()
 
 
 class NeedRepository(SqlRepository[Need]):
