@@ -51,8 +51,19 @@ class FakeRepository(Generic[Row]):
 
 
 class FakeCustomers(FakeRepository[Customer]):
+    def __init__(self, conversations: FakeConversations) -> None:
+        super().__init__()
+        self.conversations = conversations
+
     async def by_key(self, key: str, *, lock: bool = False) -> Customer | None:
         return next((c for c in self.rows if c.key == key), None)
+
+    async def for_turn(self, key: str, since: datetime) -> tuple[Customer | None, Conversation | None, int]:
+        customer = await self.by_key(key, lock=True)
+        if customer is None:
+            return None, None, 0
+        conversation, recent = await self.conversations.open_with_inbound_since(customer.id, since)
+        return customer, conversation, recent
 
 
 class FakeConversations(FakeRepository[Conversation]):
@@ -274,8 +285,8 @@ class FakeUnitOfWork:
     """Every repository in memory; `committed` counts commits so tests can see only the unit commits."""
 
     def __init__(self) -> None:
-        self.customers = FakeCustomers()
         self.conversations = FakeConversations()
+        self.customers = FakeCustomers(self.conversations)
         self.needs = FakeNeeds()
         self.feedback = FakeFeedback()
         self.offers = FakeOffers()
