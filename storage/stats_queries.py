@@ -67,12 +67,13 @@ class StatsQueries:
         )).one()
         handed_off, waited = await self._handoff_counts()
         wait_p50, wait_p90 = await self._handoff_waits(waited)
+        needs = await self._needs()
         return {
             "conversations": conversations,
             "customers": customers,
-            "resolved_by_bot": await self._count_needs("resolved"),
+            "resolved_by_bot": needs["resolved"],
             "handed_off": handed_off,
-            "unmet_needs": await self._count_needs("unmet"),
+            "unmet_needs": needs["unmet"],
             "csat_responses": csat["responses"],
             "csat_average": _average(csat["sum"], csat["responses"]),
             "satisfied_rate": round(csat["satisfied"] / csat["responses"], 4) if csat["responses"] else None,
@@ -88,7 +89,7 @@ class StatsQueries:
             "referrals_given": await self._count(ReferralCode.code, *self._within(ReferralCode.created_at)),
             "referrals_redeemed": await self._count(ReferralRedemption.id,
                                                     *self._within(ReferralRedemption.created_at)),
-            "top_needs": await self._top_needs(),
+            "top_needs": needs["top"],
             "handoff_wait_seconds_p50": wait_p50,
             "handoff_wait_seconds_p90": wait_p90,
             "per_agent": await self._per_agent(),
@@ -182,25 +183,29 @@ class StatsQueries:
         return {"responses": int(row[0] or 0), "sum": int(row[1] or 0), "satisfied": int(row[2] or 0),
                 "offered": int(row[3] or 0), "offered_sum": int(row[4] or 0)}
 
-    async def _count_needs(self, status: str) -> int:
-        """Count the period's needs in one status: a range of the (status, created_at) index."""
-        return await self._count(literal_column("*"), Need.status == status, *self._within(Need.created_at))
+    async def _needs(self, limit: int = 5) -> dict[str, Any]:
+        """Count resolved and unmet needs and rank the top topics, walking the period's needs about once."""
+        per_topic = await self._needs_each(Need.topic)
+        # Resolved is most needs: count every other status and subtract, so only the others' ranges are walked.
+        others = await self._needs_each(Need.status, leave_out="resolved")
+        top = sorted(per_topic.items(), key=lambda item: (-item[1], item[0]))
+        return {"resolved": sum(per_topic.values()) - sum(others.values()), "unmet": others.get("unmet", 0),
+                "top": [{"need": topic, "count": n} for topic, n in top[:limit]]}
 
-    async def _top_needs(self, limit: int = 5) -> list[dict[str, Any]]:
-        """Rank the period's topics by needs, counting topic by topic rather than sorting the period's needs."""
-        # A loose index scan: hop from one distinct topic to the next on (topic, created_at), then count each
-        # topic's range; the period's needs are walked once and never sorted or hashed.
-        step = aliased(Need)
-        topics = select(func.min(Need.topic).label("topic")).cte("topics", recursive=True)
-        following = select(func.min(step.topic)).where(step.topic > topics.c.topic).scalar_subquery()
-        topics = topics.union_all(select(following).where(topics.c.topic.is_not(None)))
-        in_period = (select(func.count()).where(Need.topic == topics.c.topic, *self._within(Need.created_at))
-                     .scalar_subquery())
-        counts = (await self.session.execute(
-            select(topics.c.topic, in_period).where(topics.c.topic.is_not(None))
-        )).all()
-        top = sorted(((topic, int(n)) for topic, n in counts if n), key=lambda item: (-item[1], item[0]))
-        return [{"need": topic, "count": n} for topic, n in top[:limit]]
+    async def _needs_each(self, column: Any, leave_out: str | None = None) -> dict[str, int]:
+        """Count the period's needs for each value of a column (topic or status) that has any.
+
+        A loose index scan on (column, created_at): hop from one distinct value to the next, then count that
+        value's range of the period, so the needs are never sorted or hashed.
+        """
+        step = getattr(aliased(Need), column.key)
+        values = select(func.min(column).label("value")).cte(f"{column.key}_values", recursive=True)
+        following = select(func.min(step)).where(step > values.c.value).scalar_subquery()
+        values = values.union_all(select(following).where(values.c.value.is_not(None)))
+        in_period = select(func.count()).where(column == values.c.value, *self._within(Need.created_at))
+        wanted = [values.c.value.is_not(None)] + ([values.c.value != leave_out] if leave_out is not None else [])
+        counts = (await self.session.execute(select(values.c.value, in_period.scalar_subquery()).where(*wanted))).all()
+        return {value: int(n) for value, n in counts if n}
 
     def _against_rule_four(self) -> ColumnElement[bool]:
         """An offer or referral ask made without satisfaction, in frustration, or after an opt-out.
@@ -244,23 +249,23 @@ class StatsQueries:
     async def _handoff_waits(self, total: int) -> tuple[float | None, float | None]:
         """Seconds from handoff to an agent's first reply (or claim), over `total` answered: median and p90.
 
-        One SQL ordering picks the ranks; the median averages the two middle waits of an even count, the 90th
-        percentile takes the nearest rank.
+        Both come from SQL ordering and offset; the median averages the two middle waits of an even count, the 90th
+        percentile takes the nearest rank, counted from the longest wait down so the sort keeps few rows.
         """
         if total == 0:
             return None, None
         answered = self._answered()
-        middle = [(total + 1) // 2, (total + 2) // 2]
-        p90 = max(math.ceil(0.9 * total), 1)
-        rank = func.row_number().over(order_by=(self._seconds_between(Handoff.created_at, answered), Handoff.id))
-        ranked = (select(Handoff.created_at.label("start"), answered.label("end"), rank.label("rank"))
-                  .where(*self._within(Handoff.created_at), answered.is_not(None)).subquery())
-        rows = (await self.session.execute(
-            select(ranked.c.rank, ranked.c.start, ranked.c.end).where(ranked.c.rank.in_({*middle, p90}))
-        )).all()
-        waits = {int(rank): (end - start).total_seconds() for rank, start, end in rows}
-        median = sum(waits[rank] for rank in middle) / len(middle)
-        return round(median, 1), round(waits[p90], 1)
+        wait = self._seconds_between(Handoff.created_at, answered)
+        query = select(Handoff.created_at, answered).where(*self._within(Handoff.created_at), answered.is_not(None))
+
+        async def waits(ordered: Any, offset: int, limit: int) -> float:
+            rows = (await self.session.execute(ordered.offset(offset).limit(limit))).all()
+            seconds: list[float] = [(end - start).total_seconds() for start, end in rows]
+            return round(sum(seconds) / len(seconds), 1)
+
+        median = await waits(query.order_by(wait, Handoff.id), (total - 1) // 2, 2 if total % 2 == 0 else 1)
+        rank = max(math.ceil(0.9 * total), 1)
+        return median, await waits(query.order_by(wait.desc(), Handoff.id.desc()), total - rank, 1)
 
 
 def _average(total: int, count: int) -> float | None:
