@@ -22,8 +22,10 @@ def manifest() -> dict[str, Any]:
 def test_scopes_and_events(manifest: dict[str, Any]) -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"chat:write", "im:history", "app_mentions:read", "users:read", "files:write", "commands",
-            "im:write"} <= scopes
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"message.im", "app_mention"}
+            "im:write", "channels:history", "groups:history"} <= scopes
+    # Channel message events carry agents' replies in a desk card's thread; nothing else is read from them.
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "message.im", "app_mention", "message.channels", "message.groups"}
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert "socket_mode_enabled" in manifest["settings"]
 
