@@ -23,6 +23,7 @@ from handlers.replies import Templates
 from handlers.turn import Services
 from handlers.understanding.factory import build_understander
 from storage.database import create_engine, is_sqlite, session_factory, upgrade
+from storage.inbox import create_inbox, inbox_url
 from storage.unit_of_work import SqlUnitOfWork, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class Database:
 
     engine: AsyncEngine
     unit_of_work: UnitOfWorkFactory
+    # Its own connection pool: storing an event before its ack never waits for a busy turn's connection.
+    journal_unit_of_work: UnitOfWorkFactory
 
 
 @dataclass
@@ -52,16 +55,22 @@ class Runtime:
 async def open_database(config: Config) -> AsyncIterator[Database]:
     """Open the configured database; the embedded SQLite default brings its own schema up to date."""
     engine = create_engine(config.database.url.get_secret_value(), echo=config.database.echo)
+    journal_engine = create_engine(inbox_url(config.database.url.get_secret_value()), echo=config.database.echo)
     try:
         if is_sqlite(engine):
             await upgrade(engine)
-        sessions = session_factory(engine)
+            await create_inbox(journal_engine)
+        sessions, journal_sessions = session_factory(engine), session_factory(journal_engine)
 
         def unit_of_work() -> UnitOfWork:
             return SqlUnitOfWork(sessions)
 
-        yield Database(engine, unit_of_work)
+        def journal_unit_of_work() -> UnitOfWork:
+            return SqlUnitOfWork(journal_sessions)
+
+        yield Database(engine, unit_of_work, journal_unit_of_work)
     finally:
+        await journal_engine.dispose()
         await engine.dispose()
 
 
@@ -121,6 +130,6 @@ async def open_runtime(config: Config) -> AsyncIterator[Runtime]:
         timing = OutboxTiming(timedelta(seconds=settings.retry_after_seconds),
                               timedelta(hours=settings.give_up_after_hours))
         outbox = SqlOutbox(database.unit_of_work, clock, timing)
-        journal = SqlJournal(database.unit_of_work, clock, timing.give_up_after)
+        journal = SqlJournal(database.journal_unit_of_work, clock, timing.give_up_after)
         core = Concierge(database.unit_of_work, services, clock)
         yield Runtime(core, clock, database, services, outbox, journal)

@@ -266,12 +266,14 @@ class FakeInbox:
     def __init__(self) -> None:
         self.events: dict[int, tuple[str | None, dict[str, Any], datetime]] = {}
 
-    async def store(self, event_key: str | None, payload: dict[str, Any], now: datetime) -> int | None:
-        if event_key is not None and any(key == event_key for key, _, _ in self.events.values()):
-            return None
-        event_id = len(self.events) + 1
-        self.events[event_id] = (event_key, payload, now)
-        return event_id
+    async def store(self, events: Sequence[tuple[str, dict[str, Any]]], now: datetime) -> dict[str, int]:
+        stored: dict[str, int] = {}
+        for event_key, payload in events:
+            if event_key in stored or any(key == event_key for key, _, _ in self.events.values()):
+                continue
+            stored[event_key] = len(self.events) + 1
+            self.events[stored[event_key]] = (event_key, payload, now)
+        return stored
 
     async def done(self, event_ids: Sequence[int]) -> None:
         for event_id in event_ids:
