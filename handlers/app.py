@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from handlers import commands, desk, flood
+from handlers import commands, desk, flood, relay_failure
 from handlers.events import classify, is_customer_command
 from handlers.flow import Event, EventType, use_case_for
 from handlers.followups import fire_due
@@ -32,6 +32,8 @@ class Concierge:
         self.unit_of_work = unit_of_work
         self.services = services
         self.clock = clock
+
+    relay_failed = relay_failure.relay_failed  # a person's words refused by the platform: the desk's notice
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Run one inbound through the state table and return the replies (none for a duplicate event)."""
