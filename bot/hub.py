@@ -18,12 +18,15 @@ from typing import Protocol
 
 from bot.channels.base import Channel
 from handlers.messages import Inbound, Kind, Reply
+from handlers.relay_failure import is_relayed
 
 log = logging.getLogger(__name__)
 # One apology per user in this long, however many of their messages wait for a database that is down.
 APOLOGY_EVERY = 300.0
 # Customers whose unsent messages one sweep sends side by side; each holds a database connection meanwhile.
 SWEEP_CUSTOMERS_AT_ONCE = 8
+# Pauses before each further attempt at a person's words the platform refused; an agent waits on them.
+RELAY_RETRIES = (0.5, 2.0)
 
 Send = Callable[[Reply], Awaitable[bool]]
 
@@ -46,6 +49,12 @@ class Outbox(Protocol):
     async def resend(self, message_id: int, send: Send) -> bool: ...
 
 
+class Relaying(Protocol):
+    """A core that builds the desk's notice when a person's words could not reach the customer."""
+
+    async def relay_failed(self, reply: Reply) -> list[Reply]: ...
+
+
 class Confirming(Protocol):
     """A channel that can tell whether a stored message already reached the platform."""
 
@@ -57,9 +66,10 @@ class Hub:
 
     def __init__(
         self, core: Core, channels: Sequence[Channel] = (), outbox: Outbox | None = None,
-        unavailable: str | None = None,
+        unavailable: str | None = None, relay_retries: Sequence[float] = RELAY_RETRIES,
     ) -> None:
         self.core = core
+        self.relay_retries = tuple(relay_retries)
         self.outbox = outbox
         self.unavailable = unavailable
         self._apologised: dict[str, float] = {}
@@ -100,10 +110,44 @@ class Hub:
     async def deliver(self, replies: Iterable[Reply]) -> None:
         """Send each reply through the channel of its platform, then mark the stored ones sent.
 
-        A failed send is logged, not raised; its stored row stays unsent for the sweep to retry.
+        A failed send is logged, not raised; its stored row stays unsent for the sweep to retry. A
+        person's words are tried again at once, and if they still fail the desk is told.
         """
-        sent = [reply.message_id for reply in replies if await self._send(reply) and reply.message_id is not None]
+        sent: list[int] = []
+        refused: list[Reply] = []
+        for reply in replies:
+            if await self._send_relay(reply) if is_relayed(reply) else await self._send(reply):
+                if reply.message_id is not None:
+                    sent.append(reply.message_id)
+            elif is_relayed(reply):
+                refused.append(reply)
         await self._mark_sent(sent)
+        await self._tell_desk(refused)
+
+    async def _send_relay(self, reply: Reply) -> bool:
+        """Send a person's words, trying again after each pause of `relay_retries` while the platform refuses."""
+        if await self._send(reply):
+            return True
+        for pause in self.relay_retries:
+            await asyncio.sleep(pause)
+            if await self._send(reply):
+                return True
+        return False
+
+    async def _tell_desk(self, refused: list[Reply]) -> None:
+        """Deliver the core's notice about each person's message that did not reach its customer."""
+        relaying: Relaying | None = self.core if hasattr(self.core, "relay_failed") else None  # type: ignore[assignment]
+        if relaying is None:
+            return
+        for reply in refused:
+            try:
+                notices = await relaying.relay_failed(reply)
+            except Exception:
+                log.exception("building the desk notice for an unsent relay in conversation %s failed",
+                              reply.conversation_id)
+                continue
+            for notice in notices:
+                await self._send(notice)
 
     async def _send(self, reply: Reply) -> bool:
         channel = self.channels.get(reply.platform)
