@@ -125,6 +125,15 @@ class OutboxConfig(_Section):
     retry_after_seconds: float = Field(default=30.0, gt=0)
     sweep_seconds: float = Field(default=10.0, gt=0)
     give_up_after_hours: float = Field(default=24.0, gt=0)
+    # Pauses before each further try at a person's words the platform refused; then the desk is told.
+    relay_retry_seconds: tuple[float, ...] = Field(default=(0.5, 2.0), max_length=10)
+
+    @field_validator("relay_retry_seconds")
+    @classmethod
+    def _short_pauses(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 <= pause <= 60 for pause in value):
+            raise ValueError("each pause must be between 0 and 60 seconds")
+        return value
 
 
 class Config(_Section):

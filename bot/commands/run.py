@@ -24,7 +24,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 async def _serve(args: argparse.Namespace, config: Config) -> None:
     async with open_runtime(config) as runtime:
-        hub = Hub(runtime.core, outbox=runtime.outbox, unavailable=runtime.services.templates.render("unavailable"))
+        hub = Hub(runtime.core, outbox=runtime.outbox, unavailable=runtime.services.templates.render("unavailable"),
+                  relay_retries=config.outbox.relay_retry_seconds)
         channels = [_build(name, args, config, runtime, hub) for name in dict.fromkeys(args.channels)]
         for channel in channels:
             hub.attach(channel)
