@@ -64,6 +64,8 @@ class FakeSlack:
         self._lock = threading.Lock()
         self._rate_limited: dict[str, int] = {}
         self._failures: dict[str, list[str]] = {}
+        # chat.postMessage refusals still due per channel: (how many more, the error).
+        self._refusing: dict[str, tuple[int, str]] = {}
         # Posted messages by channel (oldest first), for conversations.history / conversations.replies.
         self._posted: dict[str, list[dict[str, Any]]] = {}
         self._ts = itertools.count(1)
@@ -112,6 +114,11 @@ class FakeSlack:
         """Answer the next call of `method` with `ok: false` and this error."""
         with self._lock:
             self._failures.setdefault(method, []).append(error)
+
+    def refuse_posts_to(self, channel: str, times: int, error: str = "internal_error") -> None:
+        """Answer the next `times` chat.postMessage calls to `channel` with `ok: false` and this error."""
+        with self._lock:
+            self._refusing[channel] = (times, error)
 
     # ---- what happened
 
@@ -208,6 +215,10 @@ class FakeSlack:
             if limited:
                 self._rate_limited[method] = limited - 1
             failure = self._failures.get(method, []).pop(0) if self._failures.get(method) else None
+            left, refusal = self._refusing.get(str(params.get("channel")), (0, ""))
+            if method == "chat.postMessage" and left and failure is None:
+                self._refusing[str(params.get("channel"))] = (left - 1, refusal)
+                failure = refusal
         if limited:
             self._record(Call(method, params, 429, token))
             limited_answer = {"ok": False, "error": "ratelimited"}
