@@ -43,6 +43,7 @@ class SqlJournal:
         self._handled: set[int] = set()
         self._to_store: list[tuple[str, dict[str, Any], asyncio.Future[int | None]]] = []
         self._storing: asyncio.Task[None] | None = None
+        self._leading = False
         self._dropping: asyncio.Task[None] | None = None
 
     async def store(self, inbound: Inbound) -> int | None:
@@ -53,15 +54,24 @@ class SqlJournal:
         """
         # An event without a platform id gets one of its own, so every stored event has a key.
         key = f"{inbound.platform}:{inbound.event_id or 'local-' + uuid.uuid4().hex}"
-        waiting = asyncio.get_running_loop().create_future()
+        waiting: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         self._to_store.append((key, _payload(inbound), waiting))
-        if self._storing is None or self._storing.done():
-            self._storing = asyncio.create_task(self._store_waiting())
-        result: int | None = await waiting
-        return result
+        if self._leading:
+            return await waiting
+        # No write under way: this call writes, itself, what is waiting (a task would cost a turn of the
+        # event loop, which a busy core makes long).
+        self._leading = True
+        try:
+            await self._store_waiting(until=waiting)
+        finally:
+            self._leading = False
+            if self._to_store and (self._storing is None or self._storing.done()):
+                # Events that came in during the last write (or this call was cancelled): a task stores them.
+                self._storing = asyncio.create_task(self._store_waiting())
+        return await waiting
 
-    async def _store_waiting(self) -> None:
-        while self._to_store:
+    async def _store_waiting(self, until: asyncio.Future[int | None] | None = None) -> None:
+        while self._to_store and (until is None or not until.done()):
             batch, self._to_store = self._to_store, []
             try:
                 async with self._writing, self.unit_of_work() as uow:
