@@ -35,7 +35,9 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         Index("ix_conversations_customer_open", "customer_id", "closed_at"),
-        Index("ix_conversations_opened_previous", "opened_at", "previous_opened_at", "second_previous_opened_at"),
+        Index("ix_conversations_opened_at", "opened_at"),
+        Index("ix_conversations_previous_opened", "previous_opened_at", "opened_at"),
+        Index("ix_conversations_second_previous_opened", "second_previous_opened_at", "opened_at"),
         Index("ix_conversations_customer_opened", "customer_id", "opened_at"),
         Index("ix_conversations_frustrated", "frustrated", "id"),
     )
@@ -53,7 +55,7 @@ class Conversation(Base):
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(40))
     # When the customer's previous and second previous conversations opened (None: there is none); kept by
-    # database triggers (migration 0009), never written here, so the stats count customers without grouping.
+    # database triggers (migration 0009), never written here, so the stats count customers from index ranges.
     previous_opened_at: Mapped[datetime | None]
     second_previous_opened_at: Mapped[datetime | None]
 
@@ -109,6 +111,7 @@ class Rating(Base):
         Index("ix_ratings_created_at", "created_at"),
         Index("ix_ratings_created_score_offer", "created_at", "score", "with_offer"),
         Index("ix_ratings_conversation_score", "conversation_id", "score", "created_at"),
+        Index("ix_ratings_score_offer_created", "score", "with_offer", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

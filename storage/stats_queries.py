@@ -152,57 +152,59 @@ class StatsQueries:
         return int(await self.session.scalar(select(func.count(column)).where(*conditions)) or 0)
 
     async def _conversations(self) -> tuple[int, int, int]:
-        """Count conversations, distinct customers and customers with more than one, in one index pass.
+        """Count conversations, distinct customers and customers with more than one, as three index ranges.
 
-        Each conversation knows when its customer's two previous ones opened (kept by triggers, migration 0009):
-        a customer's first conversation in the period is the one whose previous is older than the period, and a
-        customer came back when one of theirs has its previous inside the period but not the one before that.
+        Each conversation knows when its customer's two previous ones opened (kept by triggers, migration 0009).
+        A customer's conversations in the period after their first there are those whose previous one is in the
+        period; after their second, those whose second previous one is. So customers = conversations - the
+        first kind, and customers who came back = the first kind - the second kind.
         """
-        previous, second = Conversation.previous_opened_at, Conversation.second_previous_opened_at
-        first_here: ColumnElement[bool]
-        second_here: ColumnElement[bool]
-        if self.since is None:
-            first_here, second_here = previous.is_(None), and_(previous.is_not(None), second.is_(None))
-        else:
-            first_here = or_(previous.is_(None), previous < self.since)
-            second_here = and_(previous >= self.since, or_(second.is_(None), second < self.since))
-        total, customers, repeat = (await self.session.execute(
-            select(func.count(), func.count().filter(first_here), func.count().filter(second_here))
-            .where(*self._within(Conversation.opened_at))
-        )).one()
-        return int(total or 0), int(customers or 0), int(repeat or 0)
+        total = await self._count(literal_column("*"), *self._within(Conversation.opened_at))
+        after_first = await self._count(literal_column("*"), *self._since_previous(Conversation.previous_opened_at))
+        after_second = await self._count(literal_column("*"),
+                                         *self._since_previous(Conversation.second_previous_opened_at))
+        return total, total - after_first, after_first - after_second
+
+    def _since_previous(self, previous: Any) -> tuple[ColumnElement[bool], ...]:
+        """Conversations of the period whose earlier conversation (`previous`) also opened in the period."""
+        # An earlier conversation opened before this one, so `previous` in the period puts this one after its start.
+        start = previous >= self.since if self.since is not None else previous.is_not(None)
+        return (start,) if self.until is None else (start, Conversation.opened_at < self.until)
 
     async def _ratings(self) -> dict[str, int]:
         """Count ratings and sum their scores, overall, satisfied, and where the conversation had an offer."""
-        # One index-only pass: `with_offer` is kept by database triggers (migration 0007).
-        offered = Rating.with_offer.is_(True)
-        row = (await self.session.execute(select(
-            func.count(), func.sum(Rating.score), func.count().filter(Rating.score >= self.min_rating),
-            func.count().filter(offered), func.sum(Rating.score).filter(offered),
-        ).where(*self._within(Rating.created_at)))).one()
-        return {"responses": int(row[0] or 0), "sum": int(row[1] or 0), "satisfied": int(row[2] or 0),
-                "offered": int(row[3] or 0), "offered_sum": int(row[4] or 0)}
+        # Score by score, with and without an offer: index ranges counted, no column of a rating read.
+        # `with_offer` is kept by database triggers (migration 0007).
+        offered = await self._count_each(Rating.score, Rating.created_at, Rating.with_offer.is_(True))
+        not_offered = await self._count_each(Rating.score, Rating.created_at, Rating.with_offer.is_(False))
+        both = [*offered.items(), *not_offered.items()]
+        return {"responses": sum(n for _, n in both), "sum": sum(score * n for score, n in both),
+                "satisfied": sum(n for score, n in both if score >= self.min_rating),
+                "offered": sum(offered.values()), "offered_sum": sum(score * n for score, n in offered.items())}
 
     async def _needs(self, limit: int = 5) -> dict[str, Any]:
         """Count resolved and unmet needs and rank the top topics, walking the period's needs about once."""
-        per_topic = await self._needs_each(Need.topic)
+        per_topic = await self._count_each(Need.topic, Need.created_at)
         # Resolved is most needs: count every other status and subtract, so only the others' ranges are walked.
-        others = await self._needs_each(Need.status, leave_out="resolved")
+        others = await self._count_each(Need.status, Need.created_at, leave_out="resolved")
         top = sorted(per_topic.items(), key=lambda item: (-item[1], item[0]))
         return {"resolved": sum(per_topic.values()) - sum(others.values()), "unmet": others.get("unmet", 0),
                 "top": [{"need": topic, "count": n} for topic, n in top[:limit]]}
 
-    async def _needs_each(self, column: Any, leave_out: str | None = None) -> dict[str, int]:
-        """Count the period's needs for each value of a column (topic or status) that has any.
+    async def _count_each(self, column: Any, timed: Any, *conditions: ColumnElement[bool],
+                          leave_out: str | None = None) -> dict[Any, int]:
+        """Count the period's rows for each value of `column` (a topic, a score) that has any.
 
-        A loose index scan on (column, created_at): hop from one distinct value to the next, then count that
-        value's range of the period, so the needs are never sorted or hashed.
+        A loose index scan on (column, ..., timed): hop from one distinct value to the next, then count that
+        value's range of the period, so the rows are never sorted, hashed or read one by one. `conditions` may
+        name only the column and columns between it and `timed` in the index; `leave_out` is a value not counted.
         """
-        step = getattr(aliased(Need), column.key)
+        step = getattr(aliased(column.class_), column.key)
         values = select(func.min(column).label("value")).cte(f"{column.key}_values", recursive=True)
         following = select(func.min(step)).where(step > values.c.value).scalar_subquery()
         values = values.union_all(select(following).where(values.c.value.is_not(None)))
-        in_period = select(func.count()).where(column == values.c.value, *self._within(Need.created_at))
+        in_period = select(func.count()).where(column == values.c.value, *conditions, *self._within(timed))
+        # A value left out is filtered before its count is evaluated, so its range is never walked.
         wanted = [values.c.value.is_not(None)] + ([values.c.value != leave_out] if leave_out is not None else [])
         counts = (await self.session.execute(select(values.c.value, in_period.scalar_subquery()).where(*wanted))).all()
         return {value: int(n) for value, n in counts if n}
