@@ -68,7 +68,8 @@ def demo(args: argparse.Namespace, config: Config) -> int:
 
 async def _converse(config: Config, user: str, *, json_lines: bool, stdin: io.TextIOBase | object) -> None:
     async with open_runtime(config) as runtime:
-        hub = Hub(runtime.core)
+        # Replies are marked sent, so a later `run console` on this database does not send them again.
+        hub = Hub(runtime.core, outbox=runtime.outbox)
         console = ConsoleChannel(user, json_lines=json_lines, advance=_advancer(runtime, hub),
                                  stdin=stdin)  # type: ignore[arg-type]
         hub.attach(console)
