@@ -117,3 +117,21 @@ async def test_a_refused_bot_reply_is_left_to_the_outbox_without_retries_or_a_de
     assert [r.kind for r in channel.attempts].count(Kind.ANSWER) == 1
     assert [r for r in channel.sent if r.to == DESK] == []
     assert len(await _unsent(unit_of_work)) == 1
+
+
+async def test_without_a_thread_the_notice_goes_to_the_desk_channel(
+    unit_of_work: UnitOfWorkFactory, demo_services: Services, clock: StepClock
+) -> None:
+    channel = FlakyChannel()
+    hub = Hub(Concierge(unit_of_work, demo_services, clock), [channel], outbox=SqlOutbox(unit_of_work, clock, TIMING),
+              relay_retries=())
+    await hub.receive(Inbound("console", "ana", text="can I talk to a person"))
+    await hub.receive(Inbound("console", "agent", command="claim", args=("1",)))  # claimed by command: no thread
+    channel.refusals = 1
+
+    await hub.receive(Inbound("console", "agent", command="reply", args=("1", *WORDS.split())))
+
+    assert [r.text for r in channel.attempts if r.kind is Kind.AGENT] == [WORDS]  # no retries configured
+    [notice] = channel.desk_notices()
+    assert (notice.platform, notice.channel_id, notice.thread_id) == ("console", None, None)
+    assert "ticket 1" in notice.text and WORDS in notice.text
