@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from bot.hub import Hub
 from bot.outbox import OutboxTiming, SqlOutbox
 from handlers.app import Concierge
 from handlers.messages import DESK, Inbound, Kind, Reply
+from handlers.policy import Roles
 from handlers.turn import Services
 from storage.models import Message
 from storage.unit_of_work import UnitOfWorkFactory
@@ -24,9 +26,8 @@ WORDS = "Hi Ana, I'm checking with the courier now."
 class FlakyChannel:
     """A console channel whose platform refuses the next `refusals` messages of one kind, and keeps the rest."""
 
-    platform = "console"
-
-    def __init__(self) -> None:
+    def __init__(self, platform: str = "console") -> None:
+        self.platform = platform
         self.sent: list[Reply] = []
         self.attempts: list[Reply] = []
         self.refusals = 0
@@ -135,3 +136,25 @@ async def test_without_a_thread_the_notice_goes_to_the_desk_channel(
     [notice] = channel.desk_notices()
     assert (notice.platform, notice.channel_id, notice.thread_id) == ("console", None, None)
     assert "ticket 1" in notice.text and WORDS in notice.text
+
+
+async def test_a_discord_customer_served_from_the_slack_desk_the_notice_reaches_the_slack_thread(
+    unit_of_work: UnitOfWorkFactory, demo_services: Services, clock: StepClock
+) -> None:
+    policy = replace(demo_services.policy, desk_platforms=("slack", "console"),
+                     roles=Roles(agents=frozenset({"slack:UAGENT"})))
+    core = Concierge(unit_of_work, replace(demo_services, policy=policy), clock)
+    slack, discord = FlakyChannel("slack"), FlakyChannel("discord")
+    hub = Hub(core, [slack, discord], outbox=SqlOutbox(unit_of_work, clock, TIMING), relay_retries=(0.01,))
+    await hub.receive(Inbound("discord", "555", text="can I talk to a person"))
+    await hub.receive(Inbound("slack", "UAGENT", button_id="claim:1:go", channel_id=DESK_CHANNEL, thread_id=THREAD))
+    discord.refusals = 2
+
+    await hub.receive(Inbound("slack", "UAGENT", text=WORDS, command="thread", channel_id=DESK_CHANNEL,
+                              thread_id=THREAD, event_id="ev-2"))
+
+    assert [r.to for r in discord.attempts if r.kind is Kind.AGENT] == ["555", "555"]
+    assert not any(r.kind is Kind.AGENT for r in discord.sent)
+    [notice] = slack.desk_notices()
+    assert (notice.channel_id, notice.thread_id) == (DESK_CHANNEL, THREAD)
+    assert "Discord refused slack:UAGENT's message to discord:555" in notice.text
