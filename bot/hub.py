@@ -116,7 +116,8 @@ class Hub:
         sent: list[int] = []
         refused: list[Reply] = []
         for reply in replies:
-            if await self._send_relay(reply) if is_relayed(reply) else await self._send(reply):
+            send = self._send_relay if is_relayed(reply) else self._send
+            if await send(reply):
                 if reply.message_id is not None:
                     sent.append(reply.message_id)
             elif is_relayed(reply):
