@@ -7,8 +7,6 @@ words have not reached the customer yet. The stored message stays unsent, so the
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Protocol
 
 from handlers import desk_thread
@@ -27,7 +25,6 @@ class CoreParts(Protocol):
 
     unit_of_work: UnitOfWorkFactory
     services: Services
-    clock: Callable[[], datetime]
 
 
 def is_relayed(reply: Reply) -> bool:
