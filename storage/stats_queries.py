@@ -251,14 +251,23 @@ class StatsQueries:
     async def _handoff_waits(self, total: int) -> tuple[float | None, float | None]:
         """Seconds from handoff to an agent's first reply (or claim), over `total` answered: median and p90.
 
-        Both come from SQL ordering and offset; the median averages the two middle waits of an even count, the 90th
-        percentile takes the nearest rank, counted from the longest wait down so the sort keeps few rows.
+        The median averages the two middle waits of an even count, the 90th percentile takes the nearest rank:
+        PostgreSQL's ordered-set aggregates, or on SQLite ordering and offset (the p90 counted from the longest
+        wait down so the sort keeps few rows).
         """
         if total == 0:
             return None, None
         answered = self._answered()
         wait = self._seconds_between(Handoff.created_at, answered)
-        query = select(Handoff.created_at, answered).where(*self._within(Handoff.created_at), answered.is_not(None))
+        conditions = (*self._within(Handoff.created_at), answered.is_not(None))
+        if self._dialect() == "postgresql":
+            # One sort for both: percentile_cont(0.5) averages the middle two of an even count, percentile_disc
+            # takes the nearest rank, as the SQLite path below does by offsets.
+            p50, p90 = (await self.session.execute(select(
+                func.percentile_cont(0.5).within_group(wait), func.percentile_disc(0.9).within_group(wait),
+            ).where(*conditions))).one()
+            return round(float(p50), 1), round(float(p90), 1)
+        query = select(Handoff.created_at, answered).where(*conditions)
 
         async def waits(ordered: Any, offset: int, limit: int) -> float:
             rows = (await self.session.execute(ordered.offset(offset).limit(limit))).all()
