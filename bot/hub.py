@@ -100,10 +100,12 @@ class Hub:
         Called by channels that keep what they acknowledged (Slack over HTTP) when the database fails;
         the notice is not stored, since storing is what failed.
         """
-        last = self._apologised.get(inbound.user_key)
-        if self.unavailable is None or (last is not None and time.monotonic() - last < APOLOGY_EVERY):
+        now = time.monotonic()
+        # Forget old apologies, so the map holds only users told within the last few minutes.
+        self._apologised = {key: at for key, at in self._apologised.items() if now - at < APOLOGY_EVERY}
+        if self.unavailable is None or inbound.user_key in self._apologised:
             return
-        self._apologised[inbound.user_key] = time.monotonic()
+        self._apologised[inbound.user_key] = now
         await self._send(Reply(inbound.platform, inbound.user_id, Kind.NOTICE, self.unavailable,
                                channel_id=inbound.channel_id, thread_id=inbound.thread_id))
 
