@@ -237,7 +237,8 @@ async def run(args: argparse.Namespace) -> None:
         await bench("postgresql", args.postgres, None, None, args.conversations, args.repeat)
     elif args.postgres:
         name = f"concierge_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_async_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        # Pre-ping: the scratch database is still dropped when the server restarted meanwhile.
+        admin = create_async_engine(args.postgres, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
         try:
             async with admin.connect() as connection:
