@@ -95,8 +95,16 @@ def test_button_press() -> None:
     inbound = action_inbound(_press())
     assert inbound is not None
     assert (inbound.user_id, inbound.button_id, inbound.text) == ("U1", "rate:c12:5", "")
-    assert inbound.event_id == "action:1700000000.000300:concierge:4"
+    assert inbound.event_id is not None and inbound.event_id.startswith("action:1700000000.000300:concierge:4:")
+    assert "U1" not in inbound.event_id.rpartition(":")[2], "the key kept after forget must not name the user"
     assert (inbound.channel_id, inbound.thread_id) == ("D1", "1699.1")
+
+
+def test_the_same_button_pressed_by_another_user_is_another_event() -> None:
+    mine, theirs = action_inbound(_press()), action_inbound(_press() | {"user": {"id": "U2"}})
+    assert mine is not None and theirs is not None
+    assert mine.event_id != theirs.event_id, "another user's press would use up the owner's"
+    assert mine.event_id == action_inbound(_press()).event_id  # type: ignore[union-attr]
 
 
 def test_foreign_buttons_are_not_ours() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -73,6 +74,14 @@ def desk_thread_inbound(
     return None if inbound is None else replace(inbound, command=THREAD_COMMAND)
 
 
+def _presser(user: str, message_ts: str | None) -> str:
+    """Who pressed, for the event key: one user's double click is one event, another user's press is another.
+
+    Hashed with the message's ts, so the key (kept after `forget`) neither names the user nor links their presses.
+    """
+    return hashlib.blake2b(user.encode(), key=(message_ts or "").encode()[:64], digest_size=8).hexdigest()
+
+
 def action_inbound(body: Mapping[str, Any], desk_channel: str | None = None) -> Inbound | None:
     """Translate a `block_actions` press on one of our buttons; one in the desk answers in the message's thread."""
     actions = body.get("actions")
@@ -96,7 +105,7 @@ def action_inbound(body: Mapping[str, Any], desk_channel: str | None = None) -> 
         platform=PLATFORM,
         user_id=user,
         button_id=value,
-        event_id=f"action:{message_ts}:{action_id}",
+        event_id=f"action:{message_ts}:{action_id}:{_presser(user, message_ts)}",
         channel_id=channel,
         thread_id=thread,
         received_at=_when(action.get("action_ts")),
