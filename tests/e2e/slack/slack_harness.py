@@ -137,12 +137,13 @@ def bot_environment() -> dict[str, str]:
 
 
 def start_bot(
-    config: Path, port: int, *, timeout: float = 120.0, channels: tuple[str, ...] = ("slack",)
+    config: Path, port: int, *, timeout: float = 120.0, channels: tuple[str, ...] = ("slack",), verbose: bool = False
 ) -> BotProcess:
-    """Start the bot and wait until /healthz answers 200."""
+    """Start the bot (with `--verbose` when asked) and wait until /healthz answers 200."""
     log = config.with_name("bot.log")
+    flags = ["--verbose"] if verbose else []
     with log.open("wb") as sink:
-        process = subprocess.Popen([*concierge_command(), "run", *channels, "--config", str(config)],
+        process = subprocess.Popen([*concierge_command(), "run", *channels, "--config", str(config), *flags],
                                    stdout=sink, stderr=subprocess.STDOUT, env=bot_environment(), cwd=config.parent)
     bot = BotProcess(process, port, log)
     deadline = time.monotonic() + timeout
