@@ -9,6 +9,7 @@ from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    AuditEntry,
     Base,
     ClarifyChoice,
     Conversation,
@@ -65,6 +66,11 @@ class PrivacyRepository:
             await self.session.execute(delete(model).where(model.customer_id == customer_id))
         await self.session.execute(
             update(Customer).where(Customer.referred_by_id == customer_id).values(referred_by_id=None)
+        )
+        # The audit log is never erased, but a customer's own refused attempts must not keep naming them.
+        await self.session.execute(
+            update(AuditEntry).where(AuditEntry.actor_key == customer.key, AuditEntry.action.endswith("_refused"))
+            .values(actor_key=f"erased:{customer_id}")
         )
         await self.session.execute(delete(Customer).where(Customer.id == customer_id))
         self.session.expunge_all()
