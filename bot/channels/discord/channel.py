@@ -189,7 +189,7 @@ class DiscordChannel:
                 dropped_buttons(reply),
             )
         pending = self.pending.get(reply.to)
-        if pending is not None and (pending.command or reply.ephemeral):
+        if pending is not None and (pending.command or reply.ephemeral) and _answers(pending, reply):
             try:
                 await self._answer(pending, reply)
                 return
@@ -265,3 +265,12 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, discord.HTTPException):
         return f"HTTP {error.status} (code {error.code}) {error.text[:200]}"
     return type(error).__name__
+
+
+def _answers(pending: PendingInteraction, reply: Reply) -> bool:
+    """Tell whether a reply belongs where the user's pending interaction was made.
+
+    A reply about a conversation elsewhere (a DM answered moments after a command in a server channel)
+    must not become a followup there, where everyone in the channel would see it.
+    """
+    return reply.channel_id is None or reply.channel_id == str(pending.interaction.channel_id)

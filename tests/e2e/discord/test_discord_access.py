@@ -109,8 +109,15 @@ async def test_personal_data_is_redacted_in_storage_and_absent_from_the_log(runn
 
 async def test_a_customer_exports_then_forgets_their_data(running: Running) -> None:
     fake, database = running.fake, running.database
+    mark = len(fake.posted)
+    await fake.slash(LEAVING, "stats")  # refused, and audited under their key until they are forgotten
+    await fake.wait_posted(after=mark, where=lambda p: bool(p.flags & EPHEMERAL), within=WITHIN)
     await fake.send_dm(LEAVING, OWN_WORDS)
     await fake.wait_posted(where=in_dm(fake, LEAVING), within=WITHIN)
+    await fake.wait_quiet()
+    # The DM's answer, moments after a command in the server channel, stays in the DM (it once went to the channel).
+    public = [p for p in fake.posted[mark:] if p.channel_id != fake.dm_channels[LEAVING] and not p.flags & EPHEMERAL]
+    assert public == [], [p.content for p in public]
     mark = len(fake.posted)
     await fake.send_dm(LEAVING, "send me my data")
     export = await fake.wait_posted(after=mark, where=in_dm(fake, LEAVING, lambda p: bool(p.files)), within=WITHIN)
