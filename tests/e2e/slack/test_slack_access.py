@@ -108,6 +108,8 @@ def test_personal_data_is_redacted_in_storage_and_absent_from_the_log(running: R
 
 def test_a_customer_exports_then_forgets_their_data(running: Running) -> None:
     bot, fake, database = running.bot, running.fake, running.database
+    bot.command("UFORGET", "stats")  # refused, and audited under their key until they are forgotten
+    fake.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == "UFORGET")
     bot.post_event(dm("UFORGET", OWN_WORDS))
     post_with(fake, "DFORGET")
     bot.post_event(dm("UFORGET", "send me my data"))
