@@ -157,7 +157,9 @@ async def test_button_press_is_acked_updates_the_message_and_arrives(
     assert status == 200 and time.monotonic() - started < 1.0
     received = await running.inbox.wait(2)
     assert received[1].button_id == "res:yes"
-    assert received[1].event_id == f"action:{posted.message['ts']}:concierge:0"
+    # One press of one button by one person: the presser is part of the key (hashed, never named).
+    assert received[1].event_id.startswith(f"action:{posted.message['ts']}:concierge:0:")
+    assert "UCUST" not in received[1].event_id
     [update] = await fake_slack.await_for("chat.update")
     assert update.params["ts"] == posted.message["ts"]
     assert all(b["type"] != "actions" for b in update.params["blocks"])
