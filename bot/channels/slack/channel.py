@@ -14,43 +14,24 @@ import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.base import Apologising, Inbox
 from bot.channels.slack import translate
-from bot.channels.slack.render import chosen_blocks, outbox_id, render
+from bot.channels.slack.render import chosen_blocks
+from bot.channels.slack.sender import SlackSender, make_client
 from bot.channels.slack.server import build_web_app, serve
 from bot.channels.slack.users import DisplayNames
 from bot.config import ConfigError, SlackConfig
 from bot.inbox import Journal
-from handlers.messages import DESK, Inbound, Reply
+from handlers.messages import Inbound, Reply
 
 log = logging.getLogger(__name__)
 
-RATE_LIMIT_RETRIES = 3
 # Enough turns in flight to cover Slack's round trips (two or three API calls per turn), few enough
 # that a burst cannot crowd the event loop and delay the next ack past Slack's 3-second limit.
 WORKERS = 64
 BACKLOG_WARNING = 1000
-# Slack answers these when the bot cannot post where a command was typed; the user's DM always works.
-_UNREACHABLE_CHANNEL = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
-
-
-def make_client(settings: SlackConfig) -> AsyncWebClient:
-    """A Web API client for the configured API URL that waits out 429s and retries dropped connections."""
-    token = settings.bot_token.get_secret_value() if settings.bot_token else None
-    return AsyncWebClient(
-        token=token,
-        base_url=settings.api_url,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-        ],
-    )
 
 
 class SlackChannel:
@@ -70,7 +51,7 @@ class SlackChannel:
                 "config key 'slack.signing_secret' is required in HTTP mode (or set SLACK_SIGNING_SECRET)"
             )
         self.settings = settings
-        self.client = client or make_client(settings)
+        self.sender = SlackSender(client or make_client(settings), settings)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=_secret(settings.signing_secret) or "",
@@ -92,6 +73,15 @@ class SlackChannel:
         self._taken: set[int] = set()
         self._chores: set[asyncio.Task[None]] = set()
         self._register()
+
+    @property
+    def client(self) -> AsyncWebClient:
+        """The Web API client every call of this channel goes through."""
+        return self.sender.client
+
+    @client.setter
+    def client(self, client: AsyncWebClient) -> None:
+        self.sender.client = client
 
     @property
     def mode(self) -> str:
@@ -123,90 +113,12 @@ class SlackChannel:
             await session.close()
 
     async def deliver(self, reply: Reply) -> None:
-        """Post one reply: ephemeral when asked, with buttons as Block Kit and files uploaded after."""
-        if reply.to == DESK and reply.channel_id is None:
-            if not self.settings.desk_channel:
-                log.warning("a desk message for conversation %s was not sent: no [slack] desk_channel",
-                            reply.conversation_id)
-                return
-            reply = replace(reply, channel_id=self.settings.desk_channel)
-        rendered = render(reply)
-        blocks = rendered.blocks or None
-        if reply.ephemeral and reply.channel_id:
-            try:
-                await self.client.chat_postEphemeral(
-                    channel=reply.channel_id, user=reply.to, text=rendered.text, blocks=blocks,
-                    thread_ts=reply.thread_id,
-                )
-            except SlackApiError as error:
-                if error.response.get("error") not in _UNREACHABLE_CHANNEL:
-                    raise
-                # A command typed where the bot is not a member: the user's DM is just as private.
-                await self._post(replace(reply, channel_id=None, thread_id=None), rendered.text, blocks,
-                                 rendered.metadata)
-                return
-            if reply.attachments:
-                # Files cannot be ephemeral; the user's DM is the private place for them.
-                opened = await self.client.conversations_open(users=reply.to)
-                await self._upload(reply, str(opened["channel"]["id"]), None)
-            return
-        posted = await self._post(reply, rendered.text, blocks, rendered.metadata)
-        if reply.attachments:
-            # The posted message's channel is the DM's id even when we posted to a user id.
-            await self._upload(reply, posted["channel"], posted.get("thread_ts"))
+        """Post one reply (see `SlackSender.deliver`)."""
+        await self.sender.deliver(reply)
 
     async def delivered(self, reply: Reply) -> bool:
-        """Tell whether Slack already shows this stored message: its metadata names the outbox id.
-
-        Asked before the outbox sends a message again, so a crash between Slack accepting a message and
-        its row being marked sent does not post it twice. Reads the latest 200 messages of the
-        conversation (needs the `im:history` / `channels:history` scopes); on any error, says no.
-        """
-        if reply.message_id is None:
-            return False
-        try:
-            channel = reply.channel_id
-            if channel is None:
-                channel = str((await self.client.conversations_open(users=reply.to))["channel"]["id"])
-            if reply.thread_id:
-                found = await self.client.conversations_replies(
-                    channel=channel, ts=reply.thread_id, include_all_metadata=True, limit=200)
-            else:
-                found = await self.client.conversations_history(channel=channel, include_all_metadata=True, limit=200)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
-            log.warning("could not read Slack history to check message %s: %s", reply.message_id, error)
-            return False
-        return any(outbox_id(message) == reply.message_id for message in found.get("messages") or ())
-
-    async def _upload(self, reply: Reply, channel: str, thread_ts: str | None) -> None:
-        """Upload the reply's files (getUploadURLExternal, POST, completeUploadExternal)."""
-        await self.client.files_upload_v2(
-            channel=channel,
-            thread_ts=thread_ts,
-            file_uploads=[
-                {"content": item.content, "filename": item.filename, "title": item.filename}
-                for item in reply.attachments
-            ],
-        )
-
-    async def _post(
-        self, reply: Reply, text: str, blocks: list[dict[str, Any]] | None, metadata: dict[str, Any]
-    ) -> dict[str, Any]:
-        channel = reply.channel_id or reply.to
-        try:
-            response = await self.client.chat_postMessage(
-                channel=channel, thread_ts=reply.thread_id, text=text, blocks=blocks,
-                metadata=metadata, unfurl_links=False,
-            )
-            return {"channel": response.get("channel", channel), "thread_ts": reply.thread_id}
-        except SlackApiError as error:
-            if error.response.get("error") not in _UNREACHABLE_CHANNEL or channel == reply.to:
-                raise
-            log.info("cannot post in %s (%s); sending to the user's DM", channel, error.response.get("error"))
-        response = await self.client.chat_postMessage(
-            channel=reply.to, text=text, blocks=blocks, metadata=metadata, unfurl_links=False
-        )
-        return {"channel": response.get("channel", reply.to), "thread_ts": None}
+        """Tell whether Slack already shows this stored message (see `SlackSender.delivered`)."""
+        return await self.sender.delivered(reply)
 
     # ---- receiving
 
