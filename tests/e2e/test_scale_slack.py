@@ -16,19 +16,14 @@ import random
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
 from sqlalchemy import text
 
-from bot.config import load_config
-from bot.wiring import build_services
-from handlers.app import Concierge
-from handlers.messages import Inbound
-from storage.database import create_engine, session_factory, upgrade
-from storage.unit_of_work import SqlUnitOfWork, UnitOfWork
+from storage.database import create_engine
+from tests.e2e.reliability.harness import reference_kinds
 from tests.e2e.slack.slack_harness import BotProcess, bot_environment, concierge_command, kind_of, start_bot
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, Call, FakeSlack, dm, free_port, sign
 from tests.support.databases import fresh_postgres_database, skip_without_postgres
@@ -65,33 +60,6 @@ def write_config(directory: Path, url: str, api_url: str, port: int, cache_dir: 
         f"port = {port}", f'signing_secret = "{SIGNING_SECRET}"', "",
     ]))
     return path
-
-
-async def reference_kinds(config_path: Path, directory: Path, plays: list[list[str]]) -> list[list[list[str]]]:
-    """Each script run once through the core in this process: the reply kinds of each message."""
-    config = load_config(config_path, environ={})
-    services = build_services(config)
-    engine = create_engine(f"sqlite+aiosqlite:///{directory / 'reference.db'}")
-    await upgrade(engine)
-    sessions = session_factory(engine)
-
-    def unit_of_work() -> UnitOfWork:
-        return SqlUnitOfWork(sessions)
-
-    core = Concierge(unit_of_work, services, lambda: datetime.now(UTC))
-    kinds: list[list[list[str]]] = []
-    try:
-        for n, play in enumerate(plays):
-            user = f"UREF{n:03d}"
-            per_message = []
-            for words in play:
-                replies = await core.handle(Inbound("slack", user, text=words, display_name=f"name-{user}",
-                                                    channel_id=f"D{user[1:]}"))
-                per_message.append([str(r.kind) for r in replies])
-            kinds.append(per_message)
-    finally:
-        await engine.dispose()
-    return kinds
 
 
 async def claimed_events(url: str) -> int:

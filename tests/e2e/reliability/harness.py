@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,8 +27,8 @@ from handlers.app import Concierge
 from handlers.messages import Inbound
 from storage.database import create_engine, session_factory, upgrade
 from storage.unit_of_work import SqlUnitOfWork, UnitOfWork
-from tests.e2e.slack.slack_harness import BotProcess, kind_of, start_bot
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, Call, FakeSlack, dm, sign
+from tests.e2e.slack.slack_harness import BotProcess, bot_environment, concierge_command, kind_of, start_bot
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, Call, FakeSlack, dm, free_port, sign
 
 # `run slack -v`: the log tells how each fault was recovered from (replays, outbox sends, confirmations).
 VERBOSE_SLACK = ("slack", "-v")
@@ -61,6 +62,18 @@ def write_config(directory: Path, url: str, api_url: str, port: int, cache_dir: 
         "[outbox]", "retry_after_seconds = 1", "sweep_seconds = 0.5", "",
     ]))
     return path
+
+
+async def prepare_load(
+    directory: Path, url: str, fake: FakeSlack, model_cache: Path, plays: list[list[str]]
+) -> tuple[Path, int, list[list[list[str]]]]:
+    """Write the bot's config, upgrade its PostgreSQL database, and work out the replies each script expects."""
+    port = free_port()
+    config = write_config(directory, url, fake.api_url, port, model_cache)
+    await asyncio.to_thread(
+        subprocess.run, [*concierge_command(), "db", "upgrade", "--config", str(config)], check=True,
+        env=bot_environment(), cwd=directory, timeout=60, capture_output=True)
+    return config, port, await reference_kinds(config, directory, plays)
 
 
 async def reference_kinds(config_path: Path, directory: Path, plays: list[list[str]]) -> list[list[list[str]]]:

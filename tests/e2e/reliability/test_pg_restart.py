@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -32,12 +32,10 @@ from tests.e2e.reliability.harness import (
     assert_exactly_once,
     database_counts,
     drive,
-    reference_kinds,
+    prepare_load,
     scripts,
-    write_config,
 )
-from tests.e2e.slack.slack_harness import bot_environment, concierge_command
-from tests.fakes.slack_api import FakeSlack, free_port
+from tests.fakes.slack_api import FakeSlack
 from tests.support.databases import POSTGRES_ADMIN_URL, skip_without_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -95,12 +93,6 @@ async def scratch_database() -> AsyncIterator[str]:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
-        yield running
-
-
 async def test_postgres_restart_mid_load_loses_nothing_and_sends_each_reply_once(
     fake: FakeSlack, tmp_path: Path, model_cache: Path
 ) -> None:
@@ -110,12 +102,7 @@ async def test_postgres_restart_mid_load_loses_nothing_and_sends_each_reply_once
         pytest.skip("restarting PostgreSQL needs root, pg_ctlcluster and exactly one local cluster")
     plays = scripts(seed=12)
     async with scratch_database() as url:
-        port = free_port()
-        config = write_config(tmp_path, url, fake.api_url, port, model_cache)
-        await asyncio.to_thread(
-            subprocess.run, [*concierge_command(), "db", "upgrade", "--config", str(config)], check=True,
-            env=bot_environment(), cwd=tmp_path, timeout=60, capture_output=True)
-        expected = await reference_kinds(config, tmp_path, plays)
+        config, port, expected = await prepare_load(tmp_path, url, fake, model_cache, plays)
         sorry = Templates(load_config(config, environ={}).templates.override_dir).render("unavailable")
         bot = await asyncio.to_thread(Bot, config, port)
         rng = random.Random()

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,23 +20,15 @@ from tests.e2e.reliability.harness import (
     assert_exactly_once,
     database_counts,
     drive,
-    reference_kinds,
+    prepare_load,
     scripts,
-    write_config,
 )
-from tests.e2e.slack.slack_harness import bot_environment, concierge_command
-from tests.fakes.slack_api import FakeSlack, free_port
+from tests.fakes.slack_api import FakeSlack
 from tests.support.databases import fresh_postgres_database, skip_without_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 KILLS = 4
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
-        yield running
 
 
 async def test_sigkill_at_random_points_loses_nothing_and_sends_each_reply_once(
@@ -47,12 +37,7 @@ async def test_sigkill_at_random_points_loses_nothing_and_sends_each_reply_once(
     await skip_without_postgres()
     plays = scripts()
     async with fresh_postgres_database() as url:
-        port = free_port()
-        config = write_config(tmp_path, url, fake.api_url, port, model_cache)
-        await asyncio.to_thread(
-            subprocess.run, [*concierge_command(), "db", "upgrade", "--config", str(config)], check=True,
-            env=bot_environment(), cwd=tmp_path, timeout=60, capture_output=True)
-        expected = await reference_kinds(config, tmp_path, plays)
+        config, port, expected = await prepare_load(tmp_path, url, fake, model_cache, plays)
         bot = await asyncio.to_thread(Bot, config, port)
         rng = random.Random()
         moments: list[float] = []

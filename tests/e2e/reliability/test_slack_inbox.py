@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -52,12 +52,6 @@ class Running:
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_error"} if retry else {}
         status, _ = await asyncio.to_thread(signed_post, self.url, body, SIGNING_SECRET, headers=headers)
         return status
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
-        yield running
 
 
 async def _run(fake: FakeSlack, unit_of_work: UnitOfWorkFactory, services: Services) -> AsyncIterator[Running]:
