@@ -28,15 +28,9 @@ OUTBOX = "[outbox]\nretry_after_seconds = 1\nsweep_seconds = 0.5\nrelay_retry_se
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
-        yield running
-
-
-@pytest.fixture
-def bot(fake: FakeSlack, understanding_cache: Path, tmp_path: Path) -> Iterator[BotProcess]:
+def bot(fake_slack: FakeSlack, understanding_cache: Path, tmp_path: Path) -> Iterator[BotProcess]:
     port = free_port()
-    config = write_config(tmp_path, fake, port=port, cache_dir=understanding_cache, agents=(f"slack:{AGENT}",),
+    config = write_config(tmp_path, fake_slack, port=port, cache_dir=understanding_cache, agents=(f"slack:{AGENT}",),
                           desk_channel=DESK, extra=OUTBOX)
     process = start_bot(config, port)
     yield process
@@ -48,32 +42,32 @@ def accepted(predicate: Callable[[Call], bool]) -> Callable[[Call], bool]:
     return lambda c: bool((c.response or {}).get("ok")) and predicate(c)
 
 
-def test_the_agent_is_told_in_the_thread_when_slack_refuses_their_words(bot: BotProcess, fake: FakeSlack) -> None:
+def test_the_agent_is_told_in_the_thread_when_slack_refuses_their_words(bot: BotProcess, fake_slack: FakeSlack) -> None:
     customer, dm_channel = "UCUST7", "DCUST7"
     bot.post_event(dm(customer, "can I talk to a person"))
-    card = post_with(fake, DESK, lambda c: c.params["text"].startswith("Ticket 1"))
+    card = post_with(fake_slack, DESK, lambda c: c.params["text"].startswith("Ticket 1"))
     card_ts = card.response["ts"]
     bot.press(AGENT, card, "claim:1:go")
 
     def in_thread(text: str) -> Callable[[Call], bool]:
         return accepted(lambda c: c.params.get("thread_ts") == card_ts and text in c.params["text"])
 
-    post_with(fake, DESK, in_thread("claimed ticket 1"))
-    fake.refuse_posts_to(dm_channel, 3)  # the first try and both retries
+    post_with(fake_slack, DESK, in_thread("claimed ticket 1"))
+    fake_slack.refuse_posts_to(dm_channel, 3)  # the first try and both retries
     bot.post_event(thread_message(AGENT, WORDS, DESK, card_ts))
 
-    notice = post_with(fake, DESK, in_thread("Not delivered yet"))
+    notice = post_with(fake_slack, DESK, in_thread("Not delivered yet"))
     for part in ("ticket 1", f"slack:{AGENT}", WORDS, "sent again automatically"):
         assert part in notice.params["text"], part
-    refused = [c for c in fake.of("chat.postMessage") if c.params.get("channel") == dm_channel
+    refused = [c for c in fake_slack.of("chat.postMessage") if c.params.get("channel") == dm_channel
                and kind_of(c) == "agent" and c.at < notice.at]
     assert len(refused) == 3 and not any((c.response or {}).get("ok") for c in refused)
 
     # Slack takes messages again: the outbox sweep delivers the words once, marked as a person's.
-    words = post_with(fake, dm_channel, accepted(lambda c: kind_of(c) == "agent"))
+    words = post_with(fake_slack, dm_channel, accepted(lambda c: kind_of(c) == "agent"))
     assert words.params["text"] == WORDS
-    settle(fake)
-    delivered = [c for c in fake.of("chat.postMessage") if c.params.get("channel") == dm_channel
+    settle(fake_slack)
+    delivered = [c for c in fake_slack.of("chat.postMessage") if c.params.get("channel") == dm_channel
                  and kind_of(c) == "agent" and (c.response or {}).get("ok")]
     assert len(delivered) == 1
-    assert len([c for c in fake.of("chat.postMessage") if in_thread("Not delivered yet")(c)]) == 1
+    assert len([c for c in fake_slack.of("chat.postMessage") if in_thread("Not delivered yet")(c)]) == 1
