@@ -35,7 +35,7 @@ def stats(args: argparse.Namespace, config: Config) -> int:
         async with open_database(config) as database, database.unit_of_work() as uow:
             figures = await stats_use_case.compute_between(uow, label, start, end, min_rating)
             daily = await stats_use_case.daily(uow, start, end, min_rating) if chart_path is not None else []
-            await audit.record(uow, _operator(), "stats", {"period": label})
+            await audit.record(uow, cli_operator(), "stats", {"period": label})
             await uow.commit()
             return figures, daily
 
@@ -75,7 +75,7 @@ def export(args: argparse.Namespace, config: Config) -> int:
         async with open_database(config) as database, database.unit_of_work() as uow:
             customer = await _find(uow, args.customer)
             exported = await uow.privacy.export(customer)
-            await audit.record(uow, _operator(), "export", {"customer_id": customer.id})
+            await audit.record(uow, cli_operator(), "export", {"customer_id": customer.id})
             await uow.commit()
             return exported
 
@@ -89,7 +89,7 @@ def forget(args: argparse.Namespace, config: Config) -> int:
         async with open_database(config) as database, database.unit_of_work() as uow:
             customer = await _find(uow, args.customer)
             key = customer.key
-            await audit.record(uow, _operator(), "forget", {"customer_id": customer.id})
+            await audit.record(uow, cli_operator(), "forget", {"customer_id": customer.id})
             await uow.privacy.erase(customer)
             await uow.commit()
             return key
@@ -98,7 +98,7 @@ def forget(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _operator() -> str:
+def cli_operator() -> str:
     """Name who ran a command from the command line, for the audit log."""
     try:
         return f"cli:{getpass.getuser()}"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import getpass
 import sys
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.commands.data import cli_operator
 from bot.config import Config
 from bot.wiring import open_database
 from handlers import audit
@@ -27,7 +27,7 @@ def choices(args: argparse.Namespace, config: Config) -> int:
                 rows = [(text, intent) for text, intent in (await session.execute(query)).all()]
             # Customers' own words leave the database: the audit log says who took them (not the words).
             async with database.unit_of_work() as uow:
-                await audit.record(uow, _operator(), "export_choices", {"rows": len(rows)})
+                await audit.record(uow, cli_operator(), "export_choices", {"rows": len(rows)})
                 await uow.commit()
             return rows
 
@@ -35,10 +35,3 @@ def choices(args: argparse.Namespace, config: Config) -> int:
     writer.writerow(("text", "label"))
     writer.writerows(asyncio.run(collect()))
     return 0
-
-
-def _operator() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli:unknown"
