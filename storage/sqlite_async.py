@@ -1,22 +1,41 @@
-"""aiosqlite connections whose statements cost one hop to the database thread instead of three or four.
+"""aiosqlite connections that run statements on the event loop, and in aiosqlite's thread only when they must wait.
 
 SQLAlchemy's aiosqlite adapter opens a cursor, executes, fetches and closes it, each a round trip to
 aiosqlite's worker thread (a queue put, a thread switch and a wake-up of the event loop). Measured,
-those hops were most of a conversation turn on SQLite. Here `execute` runs all four steps in one
-call on the worker thread and keeps the rows; the rest of the cursor answers from them. The sqlite3
-cursor never leaves the worker thread.
+those hops were most of a conversation turn on SQLite, and even one hop a statement cost a fifth of
+a turn's CPU. A statement of a turn takes microseconds once SQLite has its lock, so here it runs
+right on the event loop with SQLite's busy timeout at zero: when the database is locked by another
+connection, SQLite answers "busy" at once instead of waiting, and the statement runs again in the
+worker thread with the full timeout, so a locked database never stalls the event loop. Statements
+known to be long (the manager's figures over a large store) go to the worker thread from the start
+(`in_worker_thread`). The sqlite3 connection is used by one thread at a time: the awaiting coroutine
+does not touch it while the worker thread has it.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from typing import Any
 
 import aiosqlite
 from sqlalchemy.engine import URL
 
 _Outcome = tuple[Any, int, int | None, list[Any]]
+# Set while statements are expected to run long, so they wait in the worker thread, not on the event loop.
+_offloaded: ContextVar[bool] = ContextVar("sqlite_statements_offloaded", default=False)
+
+
+@contextmanager
+def in_worker_thread() -> Iterator[None]:
+    """Run this block's SQLite statements in the connection's worker thread (long reads)."""
+    token = _offloaded.set(True)
+    try:
+        yield
+    finally:
+        _offloaded.reset(token)
 
 
 def connector_for(url: URL, connect_args: dict[str, Any]) -> Callable[[], Awaitable[aiosqlite.Connection]]:
@@ -24,10 +43,12 @@ def connector_for(url: URL, connect_args: dict[str, Any]) -> Callable[[], Awaita
     from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 
     (database,), options = SQLiteDialect_aiosqlite().create_connect_args(url)
-    options = {**options, **connect_args}
+    # The worker thread opens the connection and the event loop's thread uses it too (never both at once).
+    options = {**options, **connect_args, "check_same_thread": False}
+    patience_ms = round(float(options.get("timeout", 5.0)) * 1000)
 
     async def connect() -> aiosqlite.Connection:
-        connection = OneHopConnection(lambda: sqlite3.connect(database, **options), 64)
+        connection = OneHopConnection(lambda: _impatient(sqlite3.connect(database, **options)), 64, patience_ms)
         connection._thread.daemon = True  # as SQLAlchemy does: a forgotten connection never blocks exit
         return await connection
 
@@ -35,15 +56,37 @@ def connector_for(url: URL, connect_args: dict[str, Any]) -> Callable[[], Awaita
 
 
 class OneHopConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors execute and fetch in one trip to the worker thread."""
+    """An aiosqlite connection that runs calls on the event loop, and in its thread when SQLite is busy."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int, patience_ms: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._patience_ms = patience_ms
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run `fn` on the connection now; if SQLite is locked by another connection, wait for it in the thread."""
+        if _offloaded.get():
+            return await self._patiently(fn, *args, **kwargs)
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        # A statement that met a lock changed nothing; it runs again where waiting for the lock is harmless.
+        return await self._patiently(fn, *args, **kwargs)
+
+    async def _patiently(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run `fn` in the worker thread, with SQLite waiting up to the connection's timeout for a lock."""
+        return await super()._execute(_waiting, self._conn, self._patience_ms, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     def cursor(self) -> Any:  # SQLAlchemy awaits `__aenter__` on what this returns
-        """Return a cursor that touches the worker thread only when executing."""
+        """Return a cursor that executes and fetches in one call to the connection."""
         return OneHopCursor(self)
 
 
 class OneHopCursor:
-    """The part of aiosqlite's cursor that SQLAlchemy uses, with each statement a single hop."""
+    """The part of aiosqlite's cursor that SQLAlchemy uses, with each statement one call (execute and fetch)."""
 
     arraysize = 1
 
@@ -68,16 +111,16 @@ class OneHopCursor:
             yield self._rows.pop(0)
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> OneHopCursor:
-        """Execute one statement and keep all its rows (on the worker thread, in one call)."""
-        outcome: _Outcome = await self._connection._execute(  # type: ignore[no-untyped-call]
+        """Execute one statement and keep all its rows, in one call to the connection."""
+        outcome: _Outcome = await self._connection._execute(
             _run, self._connection._conn, sql, parameters or ()
         )
         self._take(outcome)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneHopCursor:
-        """Execute one statement once per parameter set (one call on the worker thread)."""
-        outcome: _Outcome = await self._connection._execute(  # type: ignore[no-untyped-call]
+        """Execute one statement once per parameter set, in one call to the connection."""
+        outcome: _Outcome = await self._connection._execute(
             _run_many, self._connection._conn, sql, parameters
         )
         self._take(outcome)
@@ -99,11 +142,27 @@ class OneHopCursor:
         return taken
 
     async def close(self) -> None:
-        """Forget the kept rows (the sqlite3 cursor was closed on the worker thread already)."""
+        """Forget the kept rows (the sqlite3 cursor was closed already)."""
         self._rows = []
 
     def _take(self, outcome: _Outcome) -> None:
         self.description, self.rowcount, self.lastrowid, self._rows = outcome
+
+
+def _impatient(connection: sqlite3.Connection) -> sqlite3.Connection:
+    """Make SQLite answer "busy" at once when locked, instead of waiting on the event loop's thread."""
+    connection.execute("PRAGMA busy_timeout = 0")
+    return connection
+
+
+def _waiting(connection: sqlite3.Connection, patience_ms: int, fn: Callable[..., Any], *args: Any,
+             **kwargs: Any) -> Any:
+    connection.execute(f"PRAGMA busy_timeout = {int(patience_ms)}")
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        with suppress(sqlite3.ProgrammingError):  # `fn` may have closed the connection
+            connection.execute("PRAGMA busy_timeout = 0")
 
 
 def _run(connection: sqlite3.Connection, sql: str, parameters: Any) -> _Outcome:

@@ -23,6 +23,7 @@ from storage.models import (
     ReferralCode,
     ReferralRedemption,
 )
+from storage.sqlite_async import in_worker_thread
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,11 @@ class StatsQueries:
 
     async def figures(self) -> dict[str, Any]:
         """Return every figure, keyed by its contract name."""
+        # Aggregates over the whole store: on SQLite they run in the worker thread, not on the event loop.
+        with in_worker_thread():
+            return await self._figures()
+
+    async def _figures(self) -> dict[str, Any]:
         await self._tune()
         conversations, customers, repeat_customers = await self._conversations()
         csat = await self._ratings()
@@ -107,6 +113,10 @@ class StatsQueries:
 
     async def daily(self) -> list[DailyPoint]:
         """Return each day's average rating and product-offer figures, oldest first (days with neither left out)."""
+        with in_worker_thread():
+            return await self._daily()
+
+    async def _daily(self) -> list[DailyPoint]:
         rating_day = self._day(Rating.created_at)
         ratings = {
             _as_date(day): (int(n), float(total)) for day, n, total in (await self.session.execute(
