@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from handlers import commands, desk, flood, relay_failure
+from handlers import commands, desk, flood, notices, relay_failure
 from handlers.events import classify, is_customer_command
 from handlers.flow import Event, EventType, use_case_for
 from handlers.followups import fire_due
@@ -43,6 +43,10 @@ class Concierge:
         if inbound.button_id is not None and desk.is_desk_button(inbound.button_id):
             # A ticket card's button is an agent's act on the desk, not a turn of their own conversation.
             return await desk.run(inbound, self.unit_of_work, self.services, self.clock())
+        if inbound.button_owner is not None and inbound.button_owner != inbound.user_id:
+            # Someone else's buttons in a shared channel: not the owner's answer and not a turn of the
+            # presser's, so nothing is stored and the owner's conversation stays where it was.
+            return [notices.not_your_buttons(inbound, self.services.templates)]
         try:
             return await self._handle_turn(inbound)
         except WriteConflict:

@@ -57,6 +57,8 @@ class Inbound:
     `user_id` is the platform's own id; `user_key` ("slack:U123") is how roles and storage name them.
     `channel_id` / `thread_id` say where the message arrived so the reply can go back there.
     `event_id` is the platform's delivery id, used to drop duplicates.
+    `button_owner` is the platform user id the pressed button was sent to, when the button carries one
+    (a customer's buttons in a channel others can see); None for desk cards and older buttons.
     """
 
     platform: str
@@ -70,6 +72,7 @@ class Inbound:
     thread_id: str | None = None
     display_name: str | None = None
     received_at: datetime | None = None
+    button_owner: str | None = None
 
     @property
     def user_key(self) -> str:

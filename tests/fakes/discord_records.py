@@ -47,3 +47,12 @@ class Posted:
     def custom_ids(self) -> list[str]:
         rows = self.message.get("components", [])
         return [c["custom_id"] for row in rows for c in row.get("components", []) if "custom_id" in c]
+
+    @property
+    def button_ids(self) -> list[str]:
+        """The core's button ids behind the custom ids (`concierge:<id>` or `concierge@<owner>:<id>`)."""
+        return [c.partition(":")[2] for c in self.custom_ids]
+
+    def custom_id(self, button_id: str) -> str:
+        """The custom id of this message's button for the core's `button_id`."""
+        return next(c for c in self.custom_ids if c.partition(":")[2] == button_id)

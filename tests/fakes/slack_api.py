@@ -366,15 +366,15 @@ def mention(user: str, text: str, *, channel: str = "CSUPPORT", thread_ts: str |
 
 def button_press(user: str, message: dict[str, Any], channel: str, value: str) -> dict[str, Any]:
     """The `block_actions` payload for pressing the button with `value` on a posted message."""
-    elements = [e for b in message.get("blocks", []) if b.get("type") == "actions" for e in b["elements"]]
-    action = next(e for e in elements if e.get("value") == value)
+    block, action = next((b, e) for b in message.get("blocks", []) if b.get("type") == "actions"
+                         for e in b["elements"] if e.get("value") == value)
     return {"type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
             "api_app_id": "A1", "token": "legacy", "trigger_id": f"trig.{uuid.uuid4().hex[:8]}",
             "team": {"id": TEAM_ID}, "channel": {"id": channel},
             "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel,
                           "is_ephemeral": False},
             "message": message, "response_url": "http://127.0.0.1:9/respond",
-            "actions": [{**action, "block_id": "b", "action_ts": f"{time.time():.6f}"}]}
+            "actions": [{**action, "block_id": block["block_id"], "action_ts": f"{time.time():.6f}"}]}
 
 
 def interactive_form(payload: dict[str, Any]) -> str:

@@ -100,7 +100,7 @@ async def test_dm_is_answered_in_the_dm_with_persistent_buttons(fake: FakeDiscor
     assert inbound.event_id == f"message:{sent['id']}"
     assert posted.channel_id == fake.dm_channels[CUSTOMER]
     assert posted.content == "you said: my bike won't charge"
-    assert posted.custom_ids == [f"concierge:rate:7:{n}" for n in range(1, 6)]
+    assert posted.custom_ids == [f"concierge@{CUSTOMER}:rate:7:{n}" for n in range(1, 6)]
 
 
 async def test_customer_text_never_pings(fake: FakeDiscord) -> None:
@@ -143,7 +143,7 @@ async def test_button_press_is_acknowledged_by_disabling_then_forwarded(fake: Fa
     async with running(fake, inbox):
         await fake.send_dm(CUSTOMER, "hello")
         first = await fake.wait_posted()
-        pressed = await fake.press(CUSTOMER, first, "concierge:rate:7:5")
+        pressed = await fake.press(CUSTOMER, first, first.custom_id("rate:7:5"))
         ack = await fake.wait_call("POST", rf"/interactions/{pressed['id']}/")
         await fake.wait_posted(after=1)
     assert ack.body["type"] == 7  # UPDATE_MESSAGE: the acknowledgement and the edit in one call
@@ -162,7 +162,7 @@ async def test_buttons_sent_before_a_restart_still_work(fake: FakeDiscord) -> No
         old = await fake.wait_posted()
     inbox = ScriptedInbox()
     async with running(fake, inbox):
-        await fake.press(CUSTOMER, old, "concierge:rate:7:4")
+        await fake.press(CUSTOMER, old, old.custom_id("rate:7:4"))
         answer = await fake.wait_posted(after=1)
     assert inbox.inbounds[-1].button_id == "rate:7:4"
     assert answer.content == "you said: rate:7:4"

@@ -14,7 +14,9 @@ from bot.channels.discord.components import ConciergeButton, buttons_view, disab
 from bot.channels.discord.invite import invite_url
 from bot.channels.discord.translate import (
     MAX_CONTENT,
+    custom_id_for,
     inbound_from_message,
+    parse_custom_id,
     reply_parts,
     should_serve,
     split_text,
@@ -137,19 +139,29 @@ def test_buttons_ride_on_the_last_part_with_persistent_custom_ids() -> None:
     parts = reply_parts(reply(text="y" * 2100, buttons=buttons))
     assert len(parts) == 2
     assert parts[0].buttons == ()
-    assert [cid for cid, _ in parts[-1].buttons] == [f"concierge:rate:42:{n}" for n in range(1, 6)]
+    # The customer's buttons name them, so a press by anyone else is told apart after a restart too.
+    assert [cid for cid, _ in parts[-1].buttons] == [f"concierge@{CUSTOMER}:rate:42:{n}" for n in range(1, 6)]
     view = buttons_view(parts[-1].buttons)
     assert view is not None
     assert all(isinstance(item, ConciergeButton) for item in view.children)
     rows = view.to_components()
-    assert [c["custom_id"] for row in rows for c in row["components"]][-1] == "concierge:rate:42:5"
+    assert [c["custom_id"] for row in rows for c in row["components"]][-1] == f"concierge@{CUSTOMER}:rate:42:5"
 
 
 def test_unusable_buttons_are_left_off_not_sent_broken() -> None:
     parts = reply_parts(reply(buttons=(Button("x" * 120, "too long"), Button("ok", "L" * 100))))
     ((custom_id, label),) = parts[-1].buttons
-    assert custom_id == "concierge:ok"
+    assert custom_id == f"concierge@{CUSTOMER}:ok"
     assert len(label) == 80
+
+
+def test_desk_cards_name_no_owner_and_custom_ids_read_back() -> None:
+    ((card_id, _),) = reply_parts(reply(to="desk", buttons=(Button("claim:3:go", "Claim"),)))[-1].buttons
+    assert card_id == "concierge:claim:3:go"  # any agent may claim
+    assert parse_custom_id(card_id) == ("claim:3:go", None)
+    widest = custom_id_for("resolved:12:yes", "9" * 20)
+    assert parse_custom_id(widest) == ("resolved:12:yes", "9" * 20) and len(widest) <= 100
+    assert parse_custom_id("someone-else:yes") is None
 
 
 def test_stats_become_an_embed_with_the_chart_attached() -> None:

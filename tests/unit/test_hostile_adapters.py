@@ -116,8 +116,14 @@ def test_discord_messages_with_any_text_translate_without_raising(content: str, 
 @given(st.text(max_size=150))
 def test_discord_custom_ids_from_anyone_match_only_our_prefix(custom_id: str) -> None:
     match = re.fullmatch(CUSTOM_ID_TEMPLATE, custom_id)
-    assert (match is not None) == (custom_id.startswith("concierge:") and len(custom_id) > len("concierge:")
-                                   and "\n" not in custom_id[len("concierge:"):])
+    if match is not None:
+        assert custom_id.startswith("concierge") and match["id"] and "\n" not in match["id"]
+        assert match["owner"] is None or match["owner"].isdigit()
+    # Ours, with or without an owner, always read back as what was sent.
+    text = custom_id.replace("\n", " ") or "x"
+    assert re.fullmatch(CUSTOM_ID_TEMPLATE, f"concierge:{text}")["id"] == text  # type: ignore[index]
+    owned = re.fullmatch(CUSTOM_ID_TEMPLATE, f"concierge@123:{text}")
+    assert owned is not None and (owned["owner"], owned["id"]) == ("123", text)
 
 
 @FAST

@@ -16,7 +16,8 @@ from handlers.messages import Button, Kind, Reply
 
 
 def _reply(text: str = "Hello", kind: Kind = Kind.ANSWER, **extra: object) -> Reply:
-    return Reply(platform="slack", to="U1", kind=kind, text=text, **extra)  # type: ignore[arg-type]
+    values: dict[str, object] = {"to": "U1", **extra}
+    return Reply(platform="slack", kind=kind, text=text, **values)  # type: ignore[arg-type]
 
 
 def test_customer_markup_never_pings() -> None:
@@ -42,6 +43,13 @@ def test_buttons_become_an_actions_block_under_the_text() -> None:
     assert [e["value"] for e in actions["elements"]] == [b.id for b in buttons]
     assert actions["elements"][4]["text"] == {"type": "plain_text", "text": "5", "emoji": True}
     assert rendered.text == "How did we do? &lt;3"
+
+
+def test_a_customers_buttons_name_them_and_desk_cards_nobody() -> None:
+    [customer] = render(_reply(buttons=(Button("resolved:3:yes", "Yes"),))).blocks[1:]
+    assert customer["block_id"] == "concierge_actions_0_for_U1"
+    [card] = render(_reply(to="desk", buttons=(Button("claim:3:go", "Claim"),))).blocks[1:]
+    assert card["block_id"] == "concierge_actions_0"  # any agent may claim
 
 
 def test_buttons_without_text_have_no_empty_section() -> None:

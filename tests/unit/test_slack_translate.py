@@ -107,6 +107,14 @@ def test_the_same_button_pressed_by_another_user_is_another_event() -> None:
     assert mine.event_id == action_inbound(_press()).event_id  # type: ignore[union-attr]
 
 
+def test_a_press_names_whom_the_buttons_were_sent_to() -> None:
+    body = _press()
+    body["actions"][0]["block_id"] = "concierge_actions_0_for_UOWNER"  # type: ignore[index]
+    assert action_inbound(body).button_owner == "UOWNER"  # type: ignore[union-attr]
+    body["actions"][0]["block_id"] = "concierge_actions_0"  # type: ignore[index]  # a desk card, or an older message
+    assert action_inbound(body).button_owner is None  # type: ignore[union-attr]
+
+
 def test_foreign_buttons_are_not_ours() -> None:
     body = _press()
     body["actions"] = [{"action_id": "someone_else", "value": "x"}]

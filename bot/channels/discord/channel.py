@@ -129,16 +129,25 @@ class DiscordChannel:
             return
         await self._receive(inbound_from_message(message, client.user.id))
 
-    async def on_button(self, interaction: discord.Interaction[Any], button_id: str) -> None:
-        """Answer the press at once by disabling the buttons, then hand it to the core."""
+    async def on_button(self, interaction: discord.Interaction[Any], button_id: str, owner: str | None = None) -> None:
+        """Answer the press at once by disabling the buttons, then hand it to the core.
+
+        A press on buttons sent to someone else leaves the message as it is, so the owner can still press;
+        the core's private notice answers that interaction instead.
+        """
+        if owner is not None and owner != str(interaction.user.id):
+            # Held like a command: deferred privately if the core is slow, never answered publicly.
+            async with self.pending.hold(interaction, command=True):
+                await self._receive(inbound_from_button(interaction, button_id, owner))
+            return
         try:
             await interaction.response.edit_message(
-                view=disabled_view(interaction.message, custom_id_for(button_id)),
+                view=disabled_view(interaction.message, custom_id_for(button_id, owner)),
                 allowed_mentions=no_mentions(),
             )
         except discord.HTTPException as error:
             log.warning("could not acknowledge a button press: HTTP %s", error.status)
-        inbound = inbound_from_button(interaction, button_id)
+        inbound = inbound_from_button(interaction, button_id, owner)
         thread_id = await self._card_thread(interaction, button_id)
         if thread_id is not None:
             inbound = replace(inbound, thread_id=thread_id)

@@ -7,31 +7,32 @@ from typing import Any, Protocol, Self, runtime_checkable
 
 import discord
 
-from bot.channels.discord.translate import CUSTOM_ID_PREFIX, CUSTOM_ID_TEMPLATE
+from bot.channels.discord.translate import CUSTOM_ID_TEMPLATE, custom_id_for, parse_custom_id
 
 
 @runtime_checkable
 class PressHandler(Protocol):
     """What a button press is handed to (the Discord channel)."""
 
-    async def on_button(self, interaction: discord.Interaction[Any], button_id: str) -> None: ...
+    async def on_button(self, interaction: discord.Interaction[Any], button_id: str, owner: str | None) -> None: ...
 
 
 class ConciergeButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=CUSTOM_ID_TEMPLATE,
 ):
-    """A button whose custom_id `concierge:<id>` carries the core's button id and nothing else."""
+    """A button whose custom_id carries the core's button id and the user it was sent to (see translate)."""
 
-    def __init__(self, button_id: str, label: str = "") -> None:
+    def __init__(self, button_id: str, label: str = "", owner: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
                 label=label or None,
-                custom_id=f"{CUSTOM_ID_PREFIX}{button_id}",
+                custom_id=custom_id_for(button_id, owner),
                 style=discord.ButtonStyle.primary,
             )
         )
         self.button_id = button_id
+        self.owner = owner
 
     @classmethod
     async def from_custom_id(
@@ -43,13 +44,13 @@ class ConciergeButton(
     ) -> Self:
         """Rebuild the button from a pressed component, whether or not this process sent it."""
         label = item.label if isinstance(item, discord.ui.Button) else None
-        return cls(match["id"], label or "")
+        return cls(match["id"], label or "", match["owner"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Hand the press to the channel that owns the client."""
         handler = getattr(interaction.client, "concierge", None)
         if isinstance(handler, PressHandler):
-            await handler.on_button(interaction, self.button_id)
+            await handler.on_button(interaction, self.button_id, self.owner)
 
 
 def buttons_view(specs: tuple[tuple[str, str], ...]) -> discord.ui.View | None:
@@ -58,7 +59,9 @@ def buttons_view(specs: tuple[tuple[str, str], ...]) -> discord.ui.View | None:
         return None
     view = discord.ui.View(timeout=None)
     for custom_id, label in specs:
-        view.add_item(ConciergeButton(custom_id.removeprefix(CUSTOM_ID_PREFIX), label))
+        parsed = parse_custom_id(custom_id)
+        if parsed is not None:
+            view.add_item(ConciergeButton(parsed[0], label, parsed[1]))
     # Only dynamic items: discord.py keeps no per-message state, so presses all route by template.
     return view
 

@@ -16,7 +16,10 @@ PLATFORM = "discord"
 # `Reply.to` that names the agent desk rather than a user; it goes to `[discord] desk_channel_id`.
 DESK = "desk"
 CUSTOM_ID_PREFIX = "concierge:"
-CUSTOM_ID_TEMPLATE = r"concierge:(?P<id>.+)"
+# `concierge:<button id>` (desk cards, and buttons sent before owners were named) or
+# `concierge@<owner>:<button id>`: a customer's button names them, so another user's press is told apart
+# from the owner's without a lookup, also after a restart.
+CUSTOM_ID_TEMPLATE = r"concierge(?:@(?P<owner>[0-9]{1,20}))?:(?P<id>.+)"
 MAX_CONTENT = 2000
 MAX_EMBED_DESCRIPTION = 4096
 MAX_LABEL = 80
@@ -121,8 +124,8 @@ def inbound_from_desk_thread(message: discord.Message, bot_id: int) -> Inbound:
     )
 
 
-def inbound_from_button(interaction: discord.Interaction[Any], button_id: str) -> Inbound:
-    """Translate a button press into an `Inbound` carrying the core's button id."""
+def inbound_from_button(interaction: discord.Interaction[Any], button_id: str, owner: str | None = None) -> Inbound:
+    """Translate a button press into an `Inbound` carrying the core's button id and the button's owner."""
     return Inbound(
         platform=PLATFORM,
         user_id=str(interaction.user.id),
@@ -131,6 +134,7 @@ def inbound_from_button(interaction: discord.Interaction[Any], button_id: str) -
         channel_id=_str_or_none(interaction.channel_id),
         thread_id=_thread_id(interaction.channel),
         display_name=interaction.user.display_name,
+        button_owner=owner,
     )
 
 
@@ -152,9 +156,20 @@ def _str_or_none(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
-def custom_id_for(button_id: str) -> str:
-    """Return the component custom_id that carries a core button id."""
-    return f"{CUSTOM_ID_PREFIX}{button_id}"
+def custom_id_for(button_id: str, owner: str | None = None) -> str:
+    """Return the component custom_id that carries a core button id and the user it was sent to."""
+    return f"concierge@{owner}:{button_id}" if owner else f"{CUSTOM_ID_PREFIX}{button_id}"
+
+
+def parse_custom_id(custom_id: str) -> tuple[str, str | None] | None:
+    """Return (button id, owner) from one of our custom_ids, or None for anyone else's."""
+    match = re.fullmatch(CUSTOM_ID_TEMPLATE, custom_id)
+    return None if match is None else (match["id"], match["owner"])
+
+
+def _owner(reply: Reply) -> str | None:
+    """The user a reply's buttons belong to; desk cards (any agent may press) belong to nobody."""
+    return reply.to if reply.to != DESK and reply.to.isdigit() else None
 
 
 def split_text(text: str, limit: int = MAX_CONTENT) -> list[str]:
@@ -201,8 +216,9 @@ class Part:
 def button_specs(reply: Reply) -> tuple[tuple[str, str], ...]:
     """Return (custom_id, label) for the reply's buttons that Discord can carry."""
     specs: list[tuple[str, str]] = []
+    owner = _owner(reply)
     for button in reply.buttons[:MAX_BUTTONS]:
-        custom_id = custom_id_for(button.id)
+        custom_id = custom_id_for(button.id, owner)
         if len(custom_id) > MAX_CUSTOM_ID:
             continue
         label = button.label if len(button.label) <= MAX_LABEL else button.label[: MAX_LABEL - 1] + "…"

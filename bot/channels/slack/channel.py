@@ -146,7 +146,9 @@ class SlackChannel:
         inbound = translate.action_inbound(body, self.settings.desk_channel)
         await self._forward(inbound)  # stored before the ack, or an error status
         await ack()
-        if inbound is not None:
+        if inbound is not None and inbound.button_owner in (None, inbound.user_id):
+            # Only the owner's press closes the buttons: in a shared channel someone else's leaves them
+            # for the customer (the core tells that person privately the buttons are not theirs).
             # After the response: editing the pressed message is not worth delaying the ack for.
             chore = asyncio.create_task(self._close_buttons(body))
             self._chores.add(chore)

@@ -7,8 +7,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.channels.slack.translate import ACTION_PREFIX
-from handlers.messages import Button, Kind, Reply
+from bot.channels.slack.translate import ACTION_PREFIX, OWNED_BLOCK
+from handlers.messages import DESK, Button, Kind, Reply
 
 SECTION_LIMIT = 3000  # characters of mrkdwn in one section block
 TEXT_LIMIT = 39000  # chat.postMessage truncates `text` at 40,000
@@ -50,7 +50,8 @@ def render(reply: Reply) -> Rendered:
     elif reply.buttons and reply.text.strip():
         blocks.extend(_section(chunk) for chunk in split_for_sections(reply.text))
     if reply.buttons:
-        blocks.extend(button_blocks(reply.buttons))
+        # A customer's buttons name them, so a press by anyone else is told apart without a lookup.
+        blocks.extend(button_blocks(reply.buttons, owner=None if reply.to == DESK else reply.to))
     return Rendered(text=_truncate(text), blocks=blocks, metadata=metadata(reply))
 
 
@@ -72,8 +73,11 @@ def outbox_id(message: Any) -> object:
     return payload.get("message_id") if isinstance(payload, dict) else None
 
 
-def button_blocks(buttons: Sequence[Button]) -> list[dict[str, Any]]:
-    """One actions block per 25 buttons; `action_id` is unique in the message, `value` is the button id."""
+def button_blocks(buttons: Sequence[Button], owner: str | None = None) -> list[dict[str, Any]]:
+    """One actions block per 25 buttons; `action_id` is unique in the message, `value` is the button id.
+
+    The `block_id` names the user the buttons were sent to (`owner`); desk cards name nobody.
+    """
     elements = [
         {
             "type": "button",
@@ -84,10 +88,15 @@ def button_blocks(buttons: Sequence[Button]) -> list[dict[str, Any]]:
         for index, button in enumerate(buttons)
     ]
     return [
-        {"type": "actions", "block_id": f"concierge_actions_{start // BUTTONS_PER_BLOCK}",
+        {"type": "actions", "block_id": _block_id(start // BUTTONS_PER_BLOCK, owner),
          "elements": elements[start:start + BUTTONS_PER_BLOCK]}
         for start in range(0, len(elements), BUTTONS_PER_BLOCK)
     ]
+
+
+def _block_id(number: int, owner: str | None) -> str:
+    plain = f"concierge_actions_{number}"
+    return plain if owner is None else OWNED_BLOCK.format(number=number, owner=owner)
 
 
 def chosen_blocks(message: Mapping[str, Any], label: str) -> list[dict[str, Any]]:

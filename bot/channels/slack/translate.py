@@ -14,6 +14,9 @@ from handlers.messages import Inbound
 
 PLATFORM = "slack"
 ACTION_PREFIX = "concierge:"
+# The actions block of buttons sent to one user; Slack hands the block_id back with every press.
+OWNED_BLOCK = "concierge_actions_{number}_for_{owner}"
+_OWNED_BLOCK = re.compile(r"^concierge_actions_\d+_for_(?P<owner>[A-Za-z0-9]+)$")
 
 # Subtypes that are still a person writing; every other subtype (edits, deletions, joins, bot posts)
 # is not something a customer said to us.
@@ -101,6 +104,7 @@ def action_inbound(body: Mapping[str, Any], desk_channel: str | None = None) -> 
     if thread is None and desk_channel and channel == desk_channel:
         # A ticket card's button: what follows about the ticket goes to the card's thread.
         thread = message_ts
+    owned = _OWNED_BLOCK.match(_id(action.get("block_id")) or "")
     return Inbound(
         platform=PLATFORM,
         user_id=user,
@@ -109,6 +113,7 @@ def action_inbound(body: Mapping[str, Any], desk_channel: str | None = None) -> 
         channel_id=channel,
         thread_id=thread,
         received_at=_when(action.get("action_ts")),
+        button_owner=owned["owner"] if owned else None,
     )
 
 

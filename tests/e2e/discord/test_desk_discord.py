@@ -78,7 +78,7 @@ async def test_a_customer_is_served_by_a_person_in_the_desk_and_handed_back(desk
     await fake.slash(AGENT, "release", {"ticket": "1"})
     back = await fake.wait_posted(after=mark, where=lambda p: p.channel_id == fake.dm_channels[CUSTOMER], within=WITHIN)
     assert "back with the assistant" in back.content
-    assert back.custom_ids[-1].startswith("concierge:rate:") and back.custom_ids[-1].endswith(":5")
+    assert back.button_ids[-1].startswith("rate:") and back.button_ids[-1].endswith(":5")
     await fake.wait_posted(where=in_desk(fake, "released ticket 1"), within=WITHIN)
 
     mark = len(fake.posted)

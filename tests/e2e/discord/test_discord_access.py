@@ -17,7 +17,7 @@ from tests.fakes.discord_fake import EPHEMERAL, FakeDiscord, Posted
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 WITHIN = 30.0
-OWNER, OTHER, PRIVATE, LEAVING, ROLELESS = (555000000000000000 + n for n in range(1, 6))
+OWNER, OTHER, PRIVATE, LEAVING, ROLELESS, SHARED = (555000000000000000 + n for n in range(1, 7))
 QUESTION = "my battery will not charge"
 OWN_WORDS = "my battery will not charge since Tuesday"
 
@@ -49,8 +49,8 @@ def in_dm(fake: FakeDiscord, user: int, where: Callable[[Posted], bool] = lambda
 
 
 def button(message: Posted, prefix: str, suffix: str = "") -> str:
-    """The custom id of the message's button that starts with `concierge:<prefix>` and ends with `suffix`."""
-    return next(c for c in message.custom_ids if c.startswith(f"concierge:{prefix}") and c.endswith(suffix))
+    """The custom id of the message's button whose core id starts with `prefix` and ends with `suffix`."""
+    return next(message.custom_id(b) for b in message.button_ids if b.startswith(prefix) and b.endswith(suffix))
 
 
 def answered_to(fake: FakeDiscord, user: int, after: int) -> list[Posted]:
@@ -83,7 +83,7 @@ async def test_a_button_forwarded_to_another_user_changes_nothing(running: Runni
 
     await fake.press(OWNER, check, button(check, "resolved:", ":yes"))
     rating = await fake.wait_posted(after=mark, where=in_dm(fake, OWNER, lambda p: any(
-        c.startswith("concierge:rate:") for c in p.custom_ids)), within=WITHIN)
+        b.startswith("rate:") for b in p.button_ids)), within=WITHIN)
     await fake.wait_quiet()
     mark = len(fake.posted)
     await fake.press(OTHER, rating, button(rating, "rate:", ":5"))
@@ -92,6 +92,32 @@ async def test_a_button_forwarded_to_another_user_changes_nothing(running: Runni
     owner = customer_id(database, f"discord:{OWNER}")
     assert owner is not None
     assert "ratings.customer_id" not in rows_naming(database, str(OWNER), owner), "another user's press rated"
+
+
+async def test_another_users_press_in_a_server_channel_leaves_the_customers_buttons(running: Running) -> None:
+    fake = running.fake
+    mark = len(fake.posted)
+    await fake.send_guild_message(SHARED, QUESTION, mention_bot=True)
+    check = await fake.wait_posted(after=mark, where=lambda p: p.channel_id == fake.support_channel_id and any(
+        b.startswith("resolved:") for b in p.button_ids), within=WITHIN)
+    await fake.wait_quiet()
+    mark, calls = len(fake.posted), len(fake.calls)
+
+    pressed = await fake.press(OTHER, check, button(check, "resolved:", ":yes"))
+    notice = await fake.wait_posted(after=mark, where=lambda p: p.interaction_id == int(pressed["id"]), within=WITHIN)
+    await fake.wait_quiet()
+    assert notice.via == "callback" and notice.flags & EPHEMERAL and "another customer" in notice.content
+    assert not notice.custom_ids
+    assert fake.posted[mark:] == [notice], "the customer's conversation moved on"
+    assert not [c for c in fake.calls[calls:] if c.method == "POST" and c.body.get("type") == 7], "buttons closed"
+    kept = fake.messages[int(check.message["id"])]["components"]
+    assert [c.get("disabled", False) for row in kept for c in row["components"]] == [False] * len(check.custom_ids)
+
+    pressed = await fake.press(SHARED, check, button(check, "resolved:", ":yes"))
+    ack = await fake.wait_call("POST", rf"/interactions/{pressed['id']}/", after=calls, within=WITHIN)
+    assert ack.body["type"] == 7  # the customer's own press closes the buttons, as before
+    await fake.wait_posted(after=mark, where=lambda p: p.channel_id == fake.support_channel_id and any(
+        b.startswith("rate:") for b in p.button_ids), within=WITHIN)
 
 
 async def test_personal_data_is_redacted_in_storage_and_absent_from_the_log(running: Running) -> None:
@@ -126,7 +152,7 @@ async def test_a_customer_exports_then_forgets_their_data(running: Running) -> N
     mark = len(fake.posted)
     await fake.send_dm(LEAVING, "please delete my data")
     ask = await fake.wait_posted(after=mark, where=in_dm(fake, LEAVING, lambda p: any(
-        c.startswith("concierge:forget:") for c in p.custom_ids)), within=WITHIN)
+        b.startswith("forget:") for b in p.button_ids)), within=WITHIN)
     forgotten = customer_id(database, f"discord:{LEAVING}")
     assert forgotten is not None, "nothing is erased before the confirmation"
     await fake.press(OTHER, ask, button(ask, "forget:"))

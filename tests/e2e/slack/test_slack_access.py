@@ -26,7 +26,7 @@ from tests.e2e.stored_rows import (
     message_texts,
     rows_naming,
 )
-from tests.fakes.slack_api import FakeSlack, dm, free_port
+from tests.fakes.slack_api import FakeSlack, dm, free_port, mention
 
 pytestmark = pytest.mark.e2e
 
@@ -91,6 +91,29 @@ def test_a_button_forwarded_to_another_user_changes_nothing(running: Running) ->
     assert owner is not None
     assert "ratings.customer_id" not in rows_naming(running.database, "UOWNER", owner), "B's press rated A"
     assert not any(kind_of(c) in ("offer", "referral") for c in posts_to(fake, "DOWNER"))
+
+
+def test_another_users_press_in_a_channel_leaves_the_customers_buttons(running: Running) -> None:
+    bot, fake = running.bot, running.fake
+    bot.post_event(mention("USHARED", QUESTION, channel="CSHARED"))
+    check = post_with(fake, "CSHARED", lambda c: any(b["value"].startswith("resolved:") for b in buttons_of(c)))
+    yes = next(b["value"] for b in buttons_of(check) if b["value"].endswith(":yes"))
+    settle(fake)
+    calls = len(fake.calls)
+
+    status, _ = bot.press("UOTHER3", check, yes)
+    assert status == 200
+    [notice] = fake.wait_for("chat.postEphemeral", lambda c: c.params.get("user") == "UOTHER3")
+    settle(fake)
+    assert notice.params["channel"] == "CSHARED" and "another customer" in notice.params["text"]
+    later = fake.calls[calls:]
+    assert not [c for c in later if c.method == "chat.update"], "the customer's buttons were closed"
+    assert not [c for c in later if c.method == "chat.postMessage"], "the customer's conversation moved on"
+
+    bot.press("USHARED", check, yes)
+    [update] = fake.wait_for("chat.update", lambda c: c.params.get("ts") == check.message["ts"])
+    assert all(block["type"] != "actions" for block in update.params["blocks"])
+    post_with(fake, "CSHARED", lambda c: kind_of(c) == "satisfaction_check")
 
 
 def test_personal_data_is_redacted_in_storage_and_absent_from_the_log(running: Running) -> None:
