@@ -57,9 +57,10 @@ class SlackChannel:
             signing_secret=_secret(settings.signing_secret) or "",
             name="concierge",
             logger=logging.getLogger("bot.channels.slack.bolt"),
-            # Over HTTP the listener (which stores the event) runs before the response, so an event that
-            # could not be stored is answered 500 and Slack delivers it again.
-            process_before_response=not self.socket_mode,
+            # The listener (which stores the event) runs before the acknowledgement in both modes. Over HTTP
+            # an event that could not be stored is answered 500; over Socket Mode bolt sends no ack for a
+            # failed listener (its socket handler acks only a 200). Either way Slack delivers it again.
+            process_before_response=True,
         )
         self.names = DisplayNames(self.client)
         self.ready = asyncio.Event()

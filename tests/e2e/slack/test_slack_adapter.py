@@ -8,6 +8,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
@@ -263,6 +264,55 @@ async def test_socket_mode_event_is_acked_and_answered(fake_slack: FakeSlack) ->
         [call] = await fake_slack.await_for("chat.postMessage")
         assert call.params["text"] == "echo: over the socket"
         assert {"envelope_id": envelope} in fake_slack.socket_acks
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@dataclass
+class GatedJournal:
+    """A journal whose store waits for `open` and then fails while `failing` is set (a database that is down)."""
+
+    open: asyncio.Event = field(default_factory=asyncio.Event)
+    failing: bool = True
+    stored: list[Inbound] = field(default_factory=list)
+
+    async def store(self, inbound: Inbound) -> int | None:
+        await self.open.wait()
+        if self.failing:
+            raise ConnectionError("database is down")
+        self.stored.append(inbound)
+        return len(self.stored)
+
+    async def done(self, event_id: int) -> None:
+        return None
+
+    async def pending(self, older_than: timedelta) -> list[tuple[int, Inbound]]:
+        return []
+
+
+async def test_socket_mode_acks_only_what_was_stored(fake_slack: FakeSlack) -> None:
+    journal = GatedJournal()
+    channel = SlackChannel(settings(fake_slack, free_port(), app_token=SecretStr(APP_TOKEN), signing_secret=None),
+                           journal=journal)
+    inbox = ScriptedInbox(channel)
+    task = asyncio.create_task(channel.run(inbox))
+    try:
+        await asyncio.wait_for(channel.ready.wait(), 10)
+        event = dm("UCUST", "stored before the ack", event_id="EvSocket1")
+        first = await asyncio.to_thread(fake_slack.send_socket, event)
+        await asyncio.sleep(0.5)
+        assert fake_slack.socket_acks == [], "acknowledged before the event was stored"
+        journal.open.set()  # the store now fails: no ack, so Slack delivers the event again
+        await asyncio.sleep(0.5)
+        assert fake_slack.socket_acks == [] and inbox.received == []
+
+        journal.failing = False
+        retry = await asyncio.to_thread(fake_slack.send_socket, event)  # Slack's retry: a new envelope
+        [inbound] = await inbox.wait()
+        assert inbound.event_id == "EvSocket1" and [i.event_id for i in journal.stored] == ["EvSocket1"]
+        assert fake_slack.socket_acks == [{"envelope_id": retry}]
+        assert {"envelope_id": first} not in fake_slack.socket_acks
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
