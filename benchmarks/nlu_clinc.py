@@ -50,11 +50,11 @@ def main_figures(
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
     # fresh() shares the embedding memo, so cross-validation does not encode the texts again.
-    scores, usable = cross_val_scores(
+    scores, usable, resemblance = cross_val_scores(
         base.featurizer.fresh(), train.texts, train.labels, base.classes, classifier_for(engine)
     )
     scores[~usable] = float("nan")
-    from_train = calibrate(copy.copy(base), scores, train.labels)
+    from_train = calibrate(copy.copy(base), scores, train.labels, resemblance=resemblance)
     cv_seconds = time.perf_counter() - started
     started = time.perf_counter()
     from_val = tune_on_val(base, val)
@@ -78,7 +78,8 @@ def main_figures(
 def tune_on_val(base: IntentModel, val: Labelled) -> IntentModel:
     """Calibrate as `nlu eval --val` does: temperature on val, then the highest threshold whose val
     in-scope accuracy, through the bot's own `understand`, stays within 5 points of val closed-set."""
-    tuned = calibrate(copy.copy(base), base.raw_scores(val.texts), val.labels)
+    scores, resemblance = base.raw_read(val.texts)
+    tuned = calibrate(copy.copy(base), scores, val.labels, resemblance=resemblance)
     tuned.threshold = tune_threshold(tuned, val.texts, val.labels)
     return tuned
 

@@ -43,28 +43,45 @@ def fit_temperature(scores: FloatArray, truth: NDArray[np.int64]) -> float:
     return float(np.exp(found.x))
 
 
+def in_scope_score(confidence: FloatArray, resemblance: FloatArray | None) -> FloatArray:
+    """Return what the out-of-scope threshold applies to: confidence, times resemblance when known.
+
+    Resemblance is the cosine between a message's sentence embedding and the centroid of the intent it
+    would get (resemblance.py); negative cosines count as zero.
+    """
+    if resemblance is None:
+        return confidence
+    result: FloatArray = confidence * np.clip(resemblance, 0.0, 1.0)
+    return result
+
+
 @dataclass(frozen=True)
 class Decisions:
-    """Held-out predictions summarised for threshold search: top in-scope confidence and correctness."""
+    """Held-out predictions summarised for threshold search: top in-scope score and correctness."""
 
-    top_confidence: FloatArray  # best in-scope probability per row
+    top_confidence: FloatArray  # best in-scope probability per row (times its resemblance, if known)
     says_oos: NDArray[np.bool_]  # the explicit `oos` class won outright
     correct: NDArray[np.bool_]  # best in-scope intent equals the truth (False for oos rows)
     is_oos: NDArray[np.bool_]  # the truth is out of scope
 
 
-def decisions(probs: FloatArray, classes: list[str], truth: list[str]) -> Decisions:
-    """Summarise probabilities over `classes` against true labels."""
+def decisions(
+    probs: FloatArray, classes: list[str], truth: list[str], resemblance: FloatArray | None = None
+) -> Decisions:
+    """Summarise probabilities over `classes` (and each row's resemblance to them) against true labels."""
     names = np.array(classes)
     in_scope = names != OOS
     in_probs = probs[:, in_scope]
-    best = names[in_scope][in_probs.argmax(axis=1)]
+    best_at = in_probs.argmax(axis=1)
+    best = names[in_scope][best_at]
+    rows = np.arange(len(truth))
+    near = resemblance[:, in_scope][rows, best_at] if resemblance is not None else None
     truth_arr = np.array(truth)
     says_oos = np.zeros(len(truth), dtype=bool)
     if not in_scope.all():
         says_oos = probs[:, ~in_scope].max(axis=1) > in_probs.max(axis=1)
     return Decisions(
-        top_confidence=in_probs.max(axis=1),
+        top_confidence=in_scope_score(in_probs[rows, best_at], near),
         says_oos=says_oos,
         correct=best == truth_arr,
         is_oos=truth_arr == OOS,

@@ -72,9 +72,9 @@ def check_knowledge(
     featurizer = make_featurizer(engine, model)
     svm = classifier_for(engine)
     fitted = fit_model(featurizer, texts, labels, svm)
-    scores, usable = cross_val_scores(featurizer.fresh(), texts, labels, fitted.classes, svm)
+    scores, usable, resemblance = cross_val_scores(featurizer.fresh(), texts, labels, fitted.classes, svm)
     scores[~usable] = np.nan
-    calibrate(fitted, scores, labels)
+    calibrate(fitted, scores, labels, resemblance=resemblance)
     in_scope = np.array([c != OOS for c in fitted.classes])
     names = [c for c in fitted.classes if c != OOS]
     mistakes: Counter[tuple[str, str]] = Counter()

@@ -141,12 +141,19 @@ class EmbeddingFeaturizer:
 
     def transform(self, texts: Sequence[str]) -> Any:
         """Return embeddings (dense) or [TF-IDF | embeddings] (sparse)."""
-        vectors = self._encoder.encode(list(texts)) * self.weight
+        return self.transform_embedded(texts, self.embed(texts))
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Return the texts' unit-length sentence embeddings."""
+        return self._encoder.encode(list(texts))
+
+    def transform_embedded(self, texts: Sequence[str], vectors: NDArray[np.float32]) -> Any:
+        """Return the features of texts whose embeddings are already computed."""
         if self.tfidf is None:
-            return vectors
+            return vectors * self.weight
         from scipy.sparse import csr_matrix, hstack
 
-        return hstack([self.tfidf.transform(texts), csr_matrix(vectors)], format="csr")
+        return hstack([self.tfidf.transform(texts), csr_matrix(vectors * self.weight)], format="csr")
 
     def fresh(self) -> EmbeddingFeaturizer:
         """Return an unfitted copy that shares the loaded model and its memo."""

@@ -6,7 +6,7 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +21,7 @@ from handlers.understanding.calibration import (
     softmax,
 )
 from handlers.understanding.features import Featurizer
+from handlers.understanding.resemblance import Embedder, Resemblance
 
 # Large training sets get fewer folds: three already give thousands of held-out rows.
 LARGE_TRAINING_SET = 3000
@@ -36,7 +37,11 @@ class Classifier:
 
 @dataclass
 class IntentModel:
-    """Featurizer + linear scores per class + inverse temperature + out-of-scope threshold."""
+    """Featurizer + linear scores per class + inverse temperature + out-of-scope threshold.
+
+    With an embedding featurizer the model also keeps each intent's centroid (`resemblance`), and the
+    threshold applies to confidence x resemblance.
+    """
 
     featurizer: Featurizer
     classes: list[str]
@@ -45,13 +50,28 @@ class IntentModel:
     temperature: float = 1.0
     threshold: float = 0.0
     held_out: Decisions | None = field(default=None, repr=False)
+    resemblance: Resemblance | None = field(default=None, repr=False)
+
+    def _linear(self, features: Any) -> FloatArray:
+        # Both sides float32: a mixed product would upcast (copy) the whole weight matrix per call.
+        scores = np.asarray(features.astype(np.float32) @ self.weights, dtype=np.float64) + self.intercept
+        return scores
 
     def raw_scores(self, texts: Sequence[str]) -> FloatArray:
         """Return the linear decision scores, one column per class."""
-        # Both sides float32: a mixed product would upcast (copy) the whole weight matrix per call.
-        features = self.featurizer.transform(texts).astype(np.float32)
-        scores = np.asarray(features @ self.weights, dtype=np.float64) + self.intercept
-        return scores
+        return self._linear(self.featurizer.transform(texts))
+
+    def raw_read(self, texts: Sequence[str]) -> tuple[FloatArray, FloatArray | None]:
+        """Return the linear scores and, when the model keeps centroids, each text's cosine to every class."""
+        if self.resemblance is None or not isinstance(self.featurizer, Embedder):
+            return self.raw_scores(texts), None
+        vectors = self.featurizer.embed(texts)  # one forward pass serves both the features and the cosines
+        return self._linear(self.featurizer.transform_embedded(texts, vectors)), self.resemblance.to_each(vectors)
+
+    def read(self, texts: Sequence[str]) -> tuple[FloatArray, FloatArray | None]:
+        """Return calibrated class probabilities and the resemblance to each class (None without one)."""
+        scores, near = self.raw_read(texts)
+        return softmax(scores, self.temperature), near
 
     def probabilities(self, texts: Sequence[str]) -> FloatArray:
         """Return calibrated class probabilities, one column per class."""
@@ -94,8 +114,22 @@ def fit_model(
     if len(set(labels)) < 2:
         raise ValueError("the intent classifier needs at least two distinct labels")
     featurizer.fit(texts)
-    classes, weights, intercept = _fit_linear(featurizer.transform(texts), labels, classifier)
-    return IntentModel(featurizer, classes, weights, intercept)
+    if not isinstance(featurizer, Embedder):
+        classes, weights, intercept = _fit_linear(featurizer.transform(texts), labels, classifier)
+        return IntentModel(featurizer, classes, weights, intercept)
+    vectors = featurizer.embed(texts)
+    features = featurizer.transform_embedded(texts, vectors)
+    classes, weights, intercept = _fit_linear(features, labels, classifier)
+    resemblance = Resemblance.fit(vectors, labels, classes)
+    return IntentModel(featurizer, classes, weights, intercept, resemblance=resemblance)
+
+
+class HeldOut(NamedTuple):
+    """Cross-validated scores of the training rows, which rows got one, and their resemblance to each class."""
+
+    scores: FloatArray
+    usable: NDArray[np.bool_]
+    resemblance: FloatArray | None
 
 
 def cross_val_scores(
@@ -104,7 +138,7 @@ def cross_val_scores(
     labels: Sequence[str],
     classes: list[str],
     classifier: Classifier,
-) -> tuple[FloatArray, NDArray[np.bool_]]:
+) -> HeldOut:
     """Score every row with a model that never saw it; also say which rows got a usable score."""
     from sklearn.model_selection import StratifiedKFold
 
@@ -113,6 +147,7 @@ def cross_val_scores(
     folds = max(2, min(folds, max(counts.values())))
     scores = np.full((len(texts), len(classes)), np.nan)
     usable = np.zeros(len(texts), dtype=bool)
+    resemblance: FloatArray | None = None
     text_arr, label_arr = np.array(texts, dtype=object), np.array(labels, dtype=object)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     with warnings.catch_warnings():
@@ -124,16 +159,19 @@ def cross_val_scores(
         fold = fit_model(
             featurizer.fresh(), list(text_arr[train_idx]), list(label_arr[train_idx]), classifier
         )
-        fold_scores = fold.raw_scores(list(text_arr[test_idx]))
+        fold_scores, fold_near = fold.raw_read(list(text_arr[test_idx]))
         # Classes absent from this fold's training rows score far below anything the fold saw.
         floor = float(fold_scores.min()) - 10.0
         full = np.full((len(test_idx), len(classes)), floor)
-        for j, name in enumerate(fold.classes):
-            full[:, classes.index(name)] = fold_scores[:, j]
+        columns = [classes.index(name) for name in fold.classes]
+        full[:, columns] = fold_scores
         scores[test_idx] = full
+        if fold_near is not None:
+            resemblance = np.zeros_like(scores) if resemblance is None else resemblance
+            resemblance[np.ix_(test_idx, columns)] = fold_near
         seen = set(fold.classes)
         usable[test_idx] = [label in seen for label in label_arr[test_idx]]
-    return scores, usable
+    return HeldOut(scores, usable, resemblance)
 
 
 def calibrate(
@@ -141,10 +179,11 @@ def calibrate(
     scores: FloatArray,
     labels: Sequence[str],
     *,
+    resemblance: FloatArray | None = None,
     oos_threshold: float | None = None,
     min_in_scope: float | None = None,
 ) -> IntentModel:
-    """Set the model's temperature and threshold from held-out scores and their true labels."""
+    """Set the model's temperature and threshold from held-out scores (and resemblance) and true labels."""
     index = {name: i for i, name in enumerate(model.classes)}
     known = np.array([label in index for label in labels], dtype=bool) & ~np.isnan(scores).any(axis=1)
     if known.sum() >= 2:
@@ -154,7 +193,8 @@ def calibrate(
         model.temperature = fit_temperature(scores[known], truth)
     valid = [bool(v) for v in np.asarray(~np.isnan(scores).any(axis=1))]
     probs = softmax(np.nan_to_num(scores[valid]), model.temperature)
-    held = decisions(probs, model.classes, [label for label, ok in zip(labels, valid, strict=True) if ok])
+    kept = [label for label, ok in zip(labels, valid, strict=True) if ok]
+    held = decisions(probs, model.classes, kept, resemblance[valid] if resemblance is not None else None)
     model.held_out = held
     model.threshold = oos_threshold if oos_threshold is not None else choose_threshold(held, min_in_scope)
     return model
@@ -173,9 +213,17 @@ def train(
     """Train and calibrate: on `val` when given, else on cross-validated scores of the training rows."""
     model = fit_model(featurizer, texts, labels, classifier)
     if val is not None and len(val[0]) > 0:
+        scores, near = model.raw_read(val[0])
         return calibrate(
-            model, model.raw_scores(val[0]), val[1], oos_threshold=oos_threshold, min_in_scope=min_in_scope
+            model, scores, val[1], resemblance=near, oos_threshold=oos_threshold, min_in_scope=min_in_scope
         )
-    scores, usable = cross_val_scores(featurizer.fresh(), texts, labels, model.classes, classifier)
-    scores[~usable] = np.nan
-    return calibrate(model, scores, labels, oos_threshold=oos_threshold, min_in_scope=min_in_scope)
+    held = cross_val_scores(featurizer.fresh(), texts, labels, model.classes, classifier)
+    held.scores[~held.usable] = np.nan
+    return calibrate(
+        model,
+        held.scores,
+        labels,
+        resemblance=held.resemblance,
+        oos_threshold=oos_threshold,
+        min_in_scope=min_in_scope,
+    )

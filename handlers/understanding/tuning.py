@@ -23,15 +23,20 @@ class _Remembered(IntentModel):
     """The same model, scoring each distinct text once: the search re-reads the validation file many times."""
 
     memo: dict[str, FloatArray] = field(default_factory=dict, repr=False)
+    near_memo: dict[str, FloatArray] = field(default_factory=dict, repr=False)
 
-    def probabilities(self, texts: Sequence[str]) -> FloatArray:
-        """Return calibrated probabilities, computing only texts not seen before."""
+    def read(self, texts: Sequence[str]) -> tuple[FloatArray, FloatArray | None]:
+        """Return calibrated probabilities and resemblance, computing only texts not seen before."""
         import numpy as np
 
         missing = [t for t in dict.fromkeys(texts) if t not in self.memo]
         if missing:
-            self.memo.update(zip(missing, super().probabilities(missing), strict=True))
-        return np.stack([self.memo[t] for t in texts])
+            probs, near = super().read(missing)
+            self.memo.update(zip(missing, probs, strict=True))
+            if near is not None:
+                self.near_memo.update(zip(missing, near, strict=True))
+        known_near = np.stack([self.near_memo[t] for t in texts]) if self.near_memo else None
+        return np.stack([self.memo[t] for t in texts]), known_near
 
 
 def _decided(understander: ModelUnderstander, texts: Sequence[str]) -> list[str]:
@@ -60,7 +65,7 @@ def tune_threshold(
     message included). The floor defaults to the rows' closed-set accuracy minus VAL_IN_SCOPE_LOSS.
     """
     remembered = _Remembered(**{f.name: getattr(model, f.name) for f in fields(IntentModel)})
-    remembered.probabilities(list(dict.fromkeys(texts)))  # one batch: far faster than one text at a time
+    remembered.read(list(dict.fromkeys(texts)))  # one batch: far faster than one text at a time
     if min_in_scope is None:
         closed = [guesses[0].intent for guesses, _ in ModelUnderstander(remembered).rank(texts)]
         min_in_scope = _accuracy(closed, labels) - VAL_IN_SCOPE_LOSS

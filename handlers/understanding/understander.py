@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from handlers.understanding.calibration import OOS
+from handlers.understanding.calibration import OOS, in_scope_score
 from handlers.understanding.feeling import feel, frustration_score, worry_score
 from handlers.understanding.model import IntentModel
 from handlers.understanding.types import IntentGuess, Understanding
@@ -43,17 +43,20 @@ class ModelUnderstander:
 
     def rank(self, texts: Sequence[str]) -> list[tuple[tuple[IntentGuess, ...], bool]]:
         """Rank in-scope intents for each text and say whether it is out of scope."""
-        probs = self.model.probabilities(texts)
+        probs, resemblance = self.model.read(texts)
+        in_probs = probs[:, self._in_scope]
+        best = in_probs.argmax(axis=1)
+        rows = np.arange(len(texts))
+        near = resemblance[:, self._in_scope][rows, best] if resemblance is not None else None
+        scores = in_scope_score(in_probs[rows, best], near)
+        oos_probs = probs[:, ~self._in_scope].max(axis=1) if (~self._in_scope).any() else np.zeros(len(texts))
         results = []
-        for text, row in zip(texts, probs, strict=True):
-            in_probs = row[self._in_scope]
-            order = np.argsort(-in_probs)[:TOP_K]
-            ranked = tuple(IntentGuess(self._names[i], round(float(in_probs[i]), 4)) for i in order)
-            oos_prob = float(row[~self._in_scope].max()) if (~self._in_scope).any() else 0.0
-            top = float(in_probs[order[0]])
+        for text, row, oos_prob, score in zip(texts, in_probs, oos_probs, scores, strict=True):
+            order = np.argsort(-row)[:TOP_K]
+            ranked = tuple(IntentGuess(self._names[i], round(float(row[i]), 4)) for i in order)
             # Text without a single word character ("", "??", an emoji) asks for nothing we could answer.
             wordless = _WORD.search(text) is None
-            results.append((ranked, wordless or oos_prob > top or top < self.threshold))
+            results.append((ranked, bool(wordless or oos_prob > row[order[0]] or score < self.threshold)))
         return results
 
     def understand(self, text: str, *, failed_attempts: int = 0) -> Understanding:

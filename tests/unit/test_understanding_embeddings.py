@@ -57,6 +57,17 @@ def test_off_topic_is_out_of_scope(understander: factory.ModelUnderstander, text
     assert understander.understand(text).out_of_scope
 
 
+@pytest.mark.parametrize(
+    "text", ["battery acid spill", "password for the wifi at the cafe", "refund the tax on my salary"]
+)
+def test_confident_guess_unlike_the_intents_examples_is_out_of_scope(
+    understander: factory.ModelUnderstander, text: str
+) -> None:
+    result = understander.understand(text)
+    assert result.best is not None and result.best.confidence >= understander.threshold  # would pass alone
+    assert result.out_of_scope
+
+
 def test_cached_model_is_reused_and_holds_no_transformer_weights(
     understander: factory.ModelUnderstander, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -98,8 +109,9 @@ def test_cached_embeddings_model_answers_without_torch(
         "from handlers.understanding.factory import build_understander\n"
         f"u = build_understander(make_kb(), engine='embeddings', cache_dir=Path({str(cache_dir)!r}))\n"
         "print(u.understand('my parcel never came').best.intent)\n"
+        "print(u.understand('battery acid spill').out_of_scope)\n"
         "print(*(m in sys.modules for m in ('torch', 'sentence_transformers', 'sklearn')))\n"
     )
     root = Path(__file__).parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
-    assert out.stdout.split() == ["order_status", "False", "False", "False"]
+    assert out.stdout.split() == ["order_status", "True", "False", "False", "False"]
