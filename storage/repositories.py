@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
-    Column,
     CursorResult,
-    Table,
     bindparam,
     delete,
     func,
@@ -28,8 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, make_transient_to_detached
-from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     Base,
@@ -48,6 +44,7 @@ from storage.models import (
     ReferralCode,
     ReferralRedemption,
 )
+from storage.rows import column_value, insert_row
 
 Row = TypeVar("Row", bound=Base)
 
@@ -66,21 +63,7 @@ class SqlRepository(Generic[Row]):
         One INSERT … RETURNING of this row alone: a flush would also write everything else the turn
         has changed so far, only to write it again at the end, and costs several times the INSERT.
         """
-        table = Base.metadata.tables[self.model.__tablename__]  # its columns are named as the attributes
-        values = {column.key: _value(row, column) for column in table.columns}
-        generated = tuple(column for column in table.primary_key.columns if values[column.key] is None)
-        for column in generated:
-            del values[column.key]
-        connection = await self.session.connection()
-        result = await connection.execute(_insert_returning(table, generated), values)
-        if generated:
-            values.update(zip((column.key for column in generated), result.one(), strict=True))
-        for key, value in values.items():
-            setattr(row, key, value)
-        # As if just loaded: later changes are written as UPDATEs of what changed, by the next flush.
-        make_transient_to_detached(row)
-        self.session.add(row)
-        return row
+        return await insert_row(self.session, row)
 
     def stage(self, row: Row) -> Row:
         """Stage a new row for the next flush, when nothing needs its id before then."""
@@ -181,7 +164,7 @@ class ConversationRepository(SqlRepository[Conversation]):
         rows = [*staged, *messages]
         if rows:
             table = Base.metadata.tables[Message.__tablename__]
-            values = [{column.key: _value(row, column) for column in table.columns if column.key != "id"}
+            values = [{column.key: column_value(row, column) for column in table.columns if column.key != "id"}
                       for row in rows]
             connection = await self.session.connection()
             # A list of parameter sets: SQLAlchemy sends one multi-row INSERT, compiled once and cached.
@@ -396,22 +379,6 @@ class EventRepository:
     async def forget_before(self, cutoff: datetime) -> None:
         """Drop ids older than any platform retries, to keep the table small."""
         await self.session.execute(delete(ProcessedEvent).where(ProcessedEvent.created_at < cutoff))
-
-
-def _value(row: Base, column: Column[Any]) -> Any:
-    """The value the ORM would write for `column`: as set on the row, else the column's plain default."""
-    if column.key in vars(row):
-        return getattr(row, column.key)
-    default = column.default
-    if isinstance(default, CallableColumnDefault):
-        return default.arg(None)  # type: ignore[arg-type]  # a fresh `dict()` or `list()`, as the ORM makes
-    return default.arg if isinstance(default, ScalarElementColumnDefault) else None
-
-
-@cache
-def _insert_returning(table: Table, generated: tuple[Column[Any], ...]) -> Any:
-    """The INSERT of one row returning its generated keys, built once per table."""
-    return insert(table).returning(*generated) if generated else insert(table)
 
 
 def _changed(result: object) -> bool:
