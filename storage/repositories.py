@@ -44,7 +44,7 @@ from storage.models import (
     ReferralCode,
     ReferralRedemption,
 )
-from storage.rows import column_value, insert_row
+from storage.rows import insert_row, row_values
 
 Row = TypeVar("Row", bound=Base)
 
@@ -164,8 +164,9 @@ class ConversationRepository(SqlRepository[Conversation]):
         rows = [*staged, *messages]
         if rows:
             table = Base.metadata.tables[Message.__tablename__]
-            values = [{column.key: column_value(row, column) for column in table.columns if column.key != "id"}
-                      for row in rows]
+            values = [row_values(row, table) for row in rows]
+            for row_value in values:
+                del row_value["id"]
             connection = await self.session.connection()
             # A list of parameter sets: SQLAlchemy sends one multi-row INSERT, compiled once and cached.
             result = await connection.execute(insert(table).returning(table.c.id), values)

@@ -30,20 +30,31 @@ def table_of(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
 
 
-def column_value(row: Base, column: Column[Any]) -> Any:
-    """The value the ORM would write for `column`: as set on the row, else the column's plain default."""
-    if column.key in vars(row):
-        return getattr(row, column.key)
-    default = column.default
-    if isinstance(default, CallableColumnDefault):
-        return default.arg(None)  # type: ignore[arg-type]  # a fresh `dict()` or `list()`, as the ORM makes
-    return default.arg if isinstance(default, ScalarElementColumnDefault) else None
+def row_values(row: Base, table: Table) -> dict[str, Any]:
+    """The values the ORM would write for a new row: as set on the row, else each column's plain default."""
+    present = vars(row)
+    return {key: present[key] if key in present else (default(None) if is_factory else default)
+            for key, default, is_factory in _defaults(table)}
+
+
+@cache
+def _defaults(table: Table) -> tuple[tuple[str, Any, bool], ...]:
+    """Each column's key, its default, and whether the default is a factory (`dict`, `list`) to call."""
+    defaults: list[tuple[str, Any, bool]] = []
+    for column in table.columns:
+        default = column.default
+        if isinstance(default, CallableColumnDefault):
+            defaults.append((column.key, default.arg, True))  # a fresh `dict()` or `list()` each time, as the ORM
+        else:
+            plain = default.arg if isinstance(default, ScalarElementColumnDefault) else None
+            defaults.append((column.key, plain, False))
+    return tuple(defaults)
 
 
 async def insert_row(session: AsyncSession, row: Row) -> Row:
     """Insert one new row now (its generated key read back) and keep it in the session as loaded."""
     table = table_of(type(row))
-    values = {column.key: column_value(row, column) for column in table.columns}
+    values = row_values(row, table)
     generated = tuple(column for column in table.primary_key.columns if values[column.key] is None)
     for column in generated:
         del values[column.key]
