@@ -13,20 +13,16 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     CursorResult,
-    bindparam,
     delete,
-    func,
     insert,
     inspect,
-    literal,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
+from storage import turn_statements as statements
 from storage.models import (
     Base,
     ClarifyChoice,
@@ -45,6 +41,7 @@ from storage.models import (
     ReferralRedemption,
 )
 from storage.rows import insert_row, row_values
+from storage.turn_statements import inbound_count
 
 Row = TypeVar("Row", bound=Base)
 
@@ -85,7 +82,8 @@ class CustomerRepository(SqlRepository[Customer]):
 
     async def by_key(self, key: str, *, lock: bool = False) -> Customer | None:
         """Fetch a customer by key ("slack:U123"); with `lock`, hold the row so their turns run one at a time."""
-        return await self.session.scalar(_CUSTOMER_BY_KEY_LOCKED if lock else _CUSTOMER_BY_KEY, {"key": key})
+        query = statements.CUSTOMER_BY_KEY_LOCKED if lock else statements.CUSTOMER_BY_KEY
+        return await self.session.scalar(query, {"key": key})
 
     async def for_turn(self, key: str, since: datetime) -> tuple[Customer | None, Conversation | None, int]:
         """Fetch and lock a customer by key, with their open conversation and their messages since `since`.
@@ -103,7 +101,7 @@ class CustomerRepository(SqlRepository[Customer]):
                 customer.id, since
             )
             return customer, conversation, recent
-        row = (await self.session.execute(_CUSTOMER_FOR_TURN, {"key": key, "since": since})).first()
+        row = (await self.session.execute(statements.CUSTOMER_FOR_TURN, {"key": key, "since": since})).first()
         if row is None:
             return None, None, 0
         return row[0], row[2], int(row[1] or 0)
@@ -127,13 +125,13 @@ class ConversationRepository(SqlRepository[Conversation]):
         The same answers as `open_for` and `inbound_count_since`; the count is taken even when no
         conversation is open (a one-row source, outer-joined to the open conversation).
         """
-        row = (await self.session.execute(_OPEN_WITH_INBOUND, {"customer_id": customer_id, "since": since})).one()
+        parameters = {"customer_id": customer_id, "since": since}
+        row = (await self.session.execute(statements.OPEN_WITH_INBOUND, parameters)).one()
         return row[1], int(row[0] or 0)
 
     async def latest_for(self, customer_id: int) -> Conversation | None:
         """Fetch the customer's most recent conversation, open or closed."""
-        query = select(Conversation).where(Conversation.customer_id == customer_id)
-        return await self.session.scalar(query.order_by(Conversation.id.desc()).limit(1))
+        return await self.session.scalar(statements.LATEST_CONVERSATION, {"customer_id": customer_id})
 
     async def add_message(self, message: Message) -> Message:
         """Record one inbound or outbound message (written with the commit; nothing needs its id sooner)."""
@@ -148,7 +146,7 @@ class ConversationRepository(SqlRepository[Conversation]):
 
     async def inbound_count_since(self, customer_id: int, since: datetime) -> int:
         """Count what the customer sent since `since`, in any conversation (by index, across processes)."""
-        return int(await self.session.scalar(self._inbound_count(customer_id, since)) or 0)
+        return int(await self.session.scalar(inbound_count(customer_id, since)) or 0)
 
     async def add_messages(self, messages: Sequence[Message]) -> Sequence[Message]:
         """Record messages, with any staged by `add_message` and not yet written, in one INSERT; set their ids.
@@ -174,61 +172,17 @@ class ConversationRepository(SqlRepository[Conversation]):
                 row.id = key
         return messages
 
-    @staticmethod
-    def _inbound_count(customer_id: Any, since: Any) -> Any:
-        # Conversations idle since before `since` hold no message since then: the index skips them.
-        return select(func.count(Message.id)).join(Conversation, Message.conversation_id == Conversation.id).where(
-            Conversation.customer_id == customer_id,
-            Conversation.last_message_at >= since,
-            Message.direction == "in",
-            Message.created_at >= since,
-        )
-
-
-def _open_with_inbound() -> Any:
-    customer_id: Any = bindparam("customer_id")
-    since: Any = bindparam("since")
-    opened = aliased(Conversation, select(Conversation).where(
-        Conversation.customer_id == customer_id, Conversation.closed_at.is_(None)
-    ).order_by(Conversation.id.desc()).limit(1).subquery("opened"))
-    one_row = select(literal(1).label("one")).subquery("one_row")
-    count = ConversationRepository._inbound_count(customer_id, since).scalar_subquery()
-    return select(count, opened).select_from(one_row).outerjoin(opened, true())
-
-
-# The statements every turn runs, built once: SQLAlchemy caches their SQL, and building them is not free.
-_CUSTOMER_BY_KEY = select(Customer).where(Customer.key == bindparam("key"))
-_CUSTOMER_BY_KEY_LOCKED = _CUSTOMER_BY_KEY.with_for_update()
-_OPEN_WITH_INBOUND = _open_with_inbound()
-
-
-def _customer_for_turn() -> Any:
-    since: Any = bindparam("since")
-    opened, latest = aliased(Conversation, name="opened"), aliased(Conversation, name="latest")
-    open_id = select(func.max(latest.id)).where(
-        latest.customer_id == Customer.id, latest.closed_at.is_(None)
-    ).scalar_subquery()
-    count = ConversationRepository._inbound_count(Customer.id, since).scalar_subquery()
-    return select(Customer, count, opened).outerjoin(opened, opened.id == open_id).where(
-        Customer.key == bindparam("key")
-    )
-
-
-_CUSTOMER_FOR_TURN = _customer_for_turn()
-
 
 class NeedRepository(SqlRepository[Need]):
     model = Need
 
     async def open_for(self, customer_id: int) -> Sequence[Need]:
         """Return the customer's needs still open, oldest first."""
-        query = select(Need).where(Need.customer_id == customer_id, Need.status == "open")
-        return (await self.session.scalars(query.order_by(Need.id))).all()
+        return (await self.session.scalars(statements.OPEN_NEEDS, {"customer_id": customer_id})).all()
 
     async def for_customer(self, customer_id: int) -> Sequence[Need]:
         """Return every need on the customer's record, oldest first."""
-        query = select(Need).where(Need.customer_id == customer_id)
-        return (await self.session.scalars(query.order_by(Need.id))).all()
+        return (await self.session.scalars(statements.NEEDS, {"customer_id": customer_id})).all()
 
 
 class FeedbackRepository(SqlRepository[Rating]):
@@ -246,7 +200,7 @@ class FeedbackRepository(SqlRepository[Rating]):
 
     async def rating_for(self, conversation_id: int) -> Rating | None:
         """Return the conversation's rating, if given."""
-        return await self.session.scalar(select(Rating).where(Rating.conversation_id == conversation_id))
+        return await self.session.scalar(statements.RATING, {"conversation_id": conversation_id})
 
 
 class OfferRepository(SqlRepository[Offer]):
@@ -254,8 +208,7 @@ class OfferRepository(SqlRepository[Offer]):
 
     async def since(self, customer_id: int, since: datetime) -> Sequence[Offer]:
         """Return the customer's offers made at or after `since`, newest first."""
-        query = select(Offer).where(Offer.customer_id == customer_id, Offer.created_at >= since)
-        return (await self.session.scalars(query.order_by(Offer.id.desc()))).all()
+        return (await self.session.scalars(statements.OFFERS_SINCE, {"customer_id": customer_id, "since": since})).all()
 
 
 class ReferralRepository(SqlRepository[ReferralCode]):
@@ -292,8 +245,8 @@ class FollowUpRepository(SqlRepository[FollowUp]):
 
     async def for_customer(self, customer_id: int, status: str) -> Sequence[FollowUp]:
         """Return the customer's follow-ups in one status, oldest first."""
-        query = select(FollowUp).where(FollowUp.customer_id == customer_id, FollowUp.status == status)
-        return (await self.session.scalars(query.order_by(FollowUp.id))).all()
+        parameters = {"customer_id": customer_id, "status": status}
+        return (await self.session.scalars(statements.FOLLOWUPS_IN_STATUS, parameters)).all()
 
 
 class HandoffRepository(SqlRepository[Handoff]):

@@ -1,0 +1,67 @@
+"""The statements every turn runs, built once with bind parameters: building a statement is not free.
+
+SQLAlchemy caches the SQL of each; the repositories run them with the turn's values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, func, literal, select, true
+from sqlalchemy.orm import aliased
+
+from storage.models import Conversation, Customer, FollowUp, Message, Need, Offer, Rating
+
+
+def inbound_count(customer_id: Any, since: Any) -> Any:
+    """Count a customer's inbound messages since a moment, in any conversation."""
+    # Conversations idle since before `since` hold no message since then: the index skips them.
+    return select(func.count(Message.id)).join(Conversation, Message.conversation_id == Conversation.id).where(
+        Conversation.customer_id == customer_id,
+        Conversation.last_message_at >= since,
+        Message.direction == "in",
+        Message.created_at >= since,
+    )
+
+
+def _open_with_inbound() -> Any:
+    customer_id: Any = bindparam("customer_id")
+    since: Any = bindparam("since")
+    opened = aliased(Conversation, select(Conversation).where(
+        Conversation.customer_id == customer_id, Conversation.closed_at.is_(None)
+    ).order_by(Conversation.id.desc()).limit(1).subquery("opened"))
+    one_row = select(literal(1).label("one")).subquery("one_row")
+    count = inbound_count(customer_id, since).scalar_subquery()
+    return select(count, opened).select_from(one_row).outerjoin(opened, true())
+
+
+def _customer_for_turn() -> Any:
+    since: Any = bindparam("since")
+    opened, latest = aliased(Conversation, name="opened"), aliased(Conversation, name="latest")
+    open_id = select(func.max(latest.id)).where(
+        latest.customer_id == Customer.id, latest.closed_at.is_(None)
+    ).scalar_subquery()
+    count = inbound_count(Customer.id, since).scalar_subquery()
+    return select(Customer, count, opened).outerjoin(opened, opened.id == open_id).where(
+        Customer.key == bindparam("key")
+    )
+
+
+CUSTOMER_BY_KEY = select(Customer).where(Customer.key == bindparam("key"))
+CUSTOMER_BY_KEY_LOCKED = CUSTOMER_BY_KEY.with_for_update()
+# The customer, their open conversation and their inbound count (SQLite: one statement a turn).
+CUSTOMER_FOR_TURN = _customer_for_turn()
+# The open conversation and the inbound count, read under the customer's row lock (PostgreSQL).
+OPEN_WITH_INBOUND = _open_with_inbound()
+LATEST_CONVERSATION = select(Conversation).where(
+    Conversation.customer_id == bindparam("customer_id")
+).order_by(Conversation.id.desc()).limit(1)
+OPEN_NEEDS = select(Need).where(Need.customer_id == bindparam("customer_id"), Need.status == "open").order_by(Need.id)
+NEEDS = select(Need).where(Need.customer_id == bindparam("customer_id")).order_by(Need.id)
+RATING = select(Rating).where(Rating.conversation_id == bindparam("conversation_id"))
+OFFERS_SINCE = select(Offer).where(
+    Offer.customer_id == bindparam("customer_id"), Offer.created_at >= bindparam("since")
+).order_by(Offer.id.desc())
+FOLLOWUPS_IN_STATUS = select(FollowUp).where(
+    FollowUp.customer_id == bindparam("customer_id"), FollowUp.status == bindparam("status")
+).order_by(FollowUp.id)
