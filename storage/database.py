@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.rows import RowWritingSession
 from storage.sqlite_async import connector_for
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,7 +39,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Return the session factory the unit of work uses."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+    # Its flushes write rows with plain statements (storage/rows.py), not the ORM's unit of work.
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=RowWritingSession)
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:

@@ -1,28 +1,32 @@
-"""Write single rows with plain INSERT and UPDATE statements, and keep the session's view of them in step.
+"""Write rows with plain INSERT and UPDATE statements, and keep the session's view of them in step.
 
 The ORM's flush works out what changed, orders the writes and runs them; for the few rows a turn
-writes, that bookkeeping cost more than the statements themselves. Here a new row is inserted on its
-own, and a changed row gets one UPDATE of the columns that changed; either way the session then holds
-the row as if just loaded from the database, so nothing is written twice.
+writes, that bookkeeping cost more than the statements themselves. `RowWritingSession` writes, before
+each flush, every new row (one INSERT each, in the order they were added, so a row's parent is written
+first) and every changed row of the tables without UPDATE triggers (one UPDATE of the changed columns;
+on PostgreSQL all of them in one statement). The session then holds these rows as if just loaded from
+the database, so the ORM's flush finds nothing left to write but deletions and the other tables' changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Table, bindparam, func, insert, inspect, select, update
+from sqlalchemy import Column, Table, bindparam, event, func, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
-from storage.models import Base
+from storage.models import Base, Conversation, Customer, Need
 
 Row = TypeVar("Row", bound=Base)
+# Tables without UPDATE triggers, so their UPDATEs may run before or after any other write of a flush.
+UPDATED_DIRECTLY = frozenset({Customer, Conversation, Need})
 
 
 def table_of(model: type[Base]) -> Table:
@@ -53,28 +57,45 @@ def _defaults(table: Table) -> tuple[tuple[str, Any, bool], ...]:
 
 async def insert_row(session: AsyncSession, row: Row) -> Row:
     """Insert one new row now (its generated key read back) and keep it in the session as loaded."""
+    await session.run_sync(_insert_now, row)
+    return row
+
+
+class RowWritingSession(Session):
+    """A Session whose flushes write new rows and simple changes with plain statements (see the module)."""
+
+
+def write_rows(session: Session) -> None:
+    """Write the new rows and the simple tables' changed rows now; a flush after this finds them written."""
+    for row in sorted(session.new, key=lambda new: inspect(new).insert_order or 0):
+        session.expunge(row)
+        _insert_now(session, row)
+    _update_changed_rows(session)
+
+
+@event.listens_for(RowWritingSession, "before_flush")
+def _write_rows_before_flush(session: Session, _context: object, _objects: object) -> None:
+    write_rows(session)
+
+
+def _insert_now(session: Session, row: Base) -> None:
     table = table_of(type(row))
     values = row_values(row, table)
     generated = tuple(column for column in table.primary_key.columns if values[column.key] is None)
     for column in generated:
         del values[column.key]
-    connection = await session.connection()
-    result = await connection.execute(_insert_returning(table, generated), values)
+    result = session.connection().execute(_insert_returning(table, generated), values)
     if generated:
         values.update(zip((column.key for column in generated), result.one(), strict=True))
     for key, value in values.items():
         setattr(row, key, value)
     make_transient_to_detached(row)
     session.add(row)
-    return row
 
 
-async def update_changed_rows(session: AsyncSession, models: Collection[type[Base]]) -> None:
-    """Write each changed row of these models with an UPDATE of its changed columns; the flush skips them.
-
-    On PostgreSQL the UPDATEs go in one statement (each a data-modifying WITH query): one round trip.
-    """
-    rows = [row for row in session.dirty if type(row) in models and row not in session.deleted]
+def _update_changed_rows(session: Session) -> None:
+    """Write each changed row of the simple tables with an UPDATE of its changed columns."""
+    rows = [row for row in session.dirty if type(row) in UPDATED_DIRECTLY and row not in session.deleted]
     changes: list[_Change] = []
     counts: Sequence[int]
     for row in rows:
@@ -86,12 +107,12 @@ async def update_changed_rows(session: AsyncSession, models: Collection[type[Bas
             (key_column,) = table.primary_key.columns
             changes.append(_Change(table, key_column, state.dict[key_column.key], changed))
     if changes:
-        connection = await session.connection()
+        connection = session.connection()
         if connection.dialect.name == "postgresql" and len(changes) > 1:
-            counts = (await connection.execute(_updates_together(tuple(change.shape for change in changes)),
-                                               _parameters(changes))).one()
+            counts = connection.execute(_updates_together(tuple(change.shape for change in changes)),
+                                        _parameters(changes)).one()
         else:
-            counts = [(await connection.execute(_update_by_key(*change.shape), _parameters([change]))).rowcount
+            counts = [connection.execute(_update_by_key(*change.shape), _parameters([change])).rowcount
                       for change in changes]
         for change, count in zip(changes, counts, strict=True):
             if count != 1:  # as the flush does: the row is gone (deleted by someone else)
@@ -99,7 +120,7 @@ async def update_changed_rows(session: AsyncSession, models: Collection[type[Bas
     for row in rows:
         state = inspect(row)
         # What the flush itself does for a row it wrote (public make_transient + re-add cost 4% of a turn more).
-        state._commit_all(state.dict, session.sync_session.identity_map)
+        state._commit_all(state.dict, session.identity_map)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.audit import AuditRepository
 from storage.inbox import InboxRepository
-from storage.models import Conversation, Customer, Need
 from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
 from storage.repositories import (
@@ -29,7 +28,7 @@ from storage.repositories import (
     OfferRepository,
     ReferralRepository,
 )
-from storage.rows import update_changed_rows
+from storage.rows import write_rows
 from storage.stats_queries import StatsQueries
 
 __all__ = ["SqlUnitOfWork", "UnitOfWork", "UnitOfWorkFactory", "WriteConflict"]
@@ -66,7 +65,6 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
-_UPDATED_DIRECTLY = frozenset({Customer, Conversation, Need})
 
 
 # SQLite has one writer at a time. Connections of one process that meet there wait in SQLite's busy
@@ -137,9 +135,8 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         """Make everything staged in this unit of work permanent."""
-        # A turn's changed customer, conversation and needs as plain UPDATEs: the flush's bookkeeping cost
-        # more than the statements. Their tables have no UPDATE triggers, so the order of writes is free.
-        await update_changed_rows(self.session, _UPDATED_DIRECTLY)
+        # Written first with plain statements (storage/rows.py), so the commit's flush has nothing left to do.
+        await self.session.run_sync(write_rows)
         await self.session.commit()
 
     async def rollback(self) -> None:
