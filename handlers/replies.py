@@ -43,6 +43,8 @@ class Templates:
         self._labels: dict[str, Template] = {
             name: self._env.from_string(source) for name, source in self._read_toml("buttons.toml").items()
         }
+        self._rendered_openers: dict[tuple[str, str], list[str]] = {}
+        self._rendered_labels: dict[tuple[Any, ...], str] = {}
         # Variety, not security: which wording of an opener comes next.
         self._random = random.Random(seed)  # noqa: S311
 
@@ -69,14 +71,23 @@ class Templates:
 
     def opener(self, mood: Mood, topic: str, *, avoid: str | None) -> str:
         """Pick an opener for the mood that differs from `avoid` (the one this customer got last)."""
-        variants = self._openers.get(mood) or self._openers["neutral"]
-        rendered = [template.render(topic=topic).strip() for template in variants]
+        rendered = self._rendered_openers.get((mood, topic))
+        if rendered is None:
+            variants = self._openers.get(mood) or self._openers["neutral"]
+            rendered = [template.render(topic=topic).strip() for template in variants]
+            # Topics are the knowledge base's intents, a fixed set: each (mood, topic) is rendered once.
+            self._rendered_openers[(mood, topic)] = rendered
         fresh = [text for text in rendered if text != avoid] or rendered
         return self._random.choice(fresh)
 
     def label(self, button: str, /, **variables: Any) -> str:
         """Return the label of a button, by name."""
-        return self._labels[button].render(**variables).strip()
+        key = (button, *sorted(variables.items()))
+        label = self._rendered_labels.get(key)
+        if label is None:
+            # A handful of buttons and arguments (a score from 1 to 5): each label is rendered once.
+            label = self._rendered_labels[key] = self._labels[button].render(**variables).strip()
+        return label
 
     def _read_toml(self, filename: str) -> dict[str, Any]:
         for folder in self._folders:
