@@ -87,8 +87,8 @@ def _insert_now(session: Session, row: Base) -> None:
     result = session.connection().execute(_insert_returning(table, generated), values)
     if generated:
         values.update(zip((column.key for column in generated), result.one(), strict=True))
-    for key, value in values.items():
-        setattr(row, key, value)
+    # Straight into the instance's attributes, as a load does: the next line marks them all as loaded anyway.
+    vars(row).update(values)
     make_transient_to_detached(row)
     session.add(row)
 
