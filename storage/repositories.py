@@ -14,7 +14,6 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import (
     CursorResult,
     delete,
-    insert,
     inspect,
     select,
     update,
@@ -40,7 +39,7 @@ from storage.models import (
     ReferralCode,
     ReferralRedemption,
 )
-from storage.rows import insert_row, row_values
+from storage.rows import insert_row, insert_rows, row_values
 from storage.turn_statements import inbound_count
 
 Row = TypeVar("Row", bound=Base)
@@ -165,10 +164,8 @@ class ConversationRepository(SqlRepository[Conversation]):
             values = [row_values(row, table) for row in rows]
             for row_value in values:
                 del row_value["id"]
-            connection = await self.session.connection()
-            # A list of parameter sets: SQLAlchemy sends one multi-row INSERT, compiled once and cached.
-            result = await connection.execute(insert(table).returning(table.c.id), values)
-            for row, key in zip(rows, sorted(result.scalars().all()), strict=True):
+            keys = await self.session.run_sync(insert_rows, table, values)
+            for row, key in zip(rows, keys, strict=True):
                 row.id = key
         return messages
 
