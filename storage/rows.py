@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Table, bindparam, event, func, insert, inspect, select, update
+from sqlalchemy import Column, Table, bindparam, event, func, insert, inspect, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
@@ -209,9 +209,11 @@ def _insert_with_updates(table: Table, keys: tuple[str, ...], count: int,
     """One PostgreSQL INSERT of `count` rows with UPDATEs as WITH queries; each returned row: key, row counts."""
     updates = [_update_by_key(*shape, prefix=f"u{n}_").returning(shape[1]).cte(f"u{n}")
                for n, shape in enumerate(shapes)]
-    # Typed binds: only the first row of a multi-row VALUES would take its columns' types by itself.
-    rows = [{key: bindparam(f"m{n}_{key}", type_=table.c[key].type) for key in keys} for n in range(count)]
-    statement = insert(table).values(rows)
+    # INSERT … SELECT of one SELECT per row (UNION ALL), not a multi-row VALUES: SQLAlchemy does not cache
+    # the SQL of a multi-row VALUES, and compiling it every turn cost more than the round trip it saves.
+    rows = [select(*(bindparam(f"m{n}_{key}", type_=table.c[key].type).label(key) for key in keys))
+            for n in range(count)]
+    statement = insert(table).from_select(keys, union_all(*rows) if count > 1 else rows[0])
     for written in updates:
         statement = statement.add_cte(written)
     counts = (select(func.count()).select_from(written).scalar_subquery() for written in updates)
