@@ -7,9 +7,8 @@ a turn's CPU. A statement of a turn takes microseconds once SQLite has its lock,
 right on the event loop with SQLite's busy timeout at zero: when the database is locked by another
 connection, SQLite answers "busy" at once instead of waiting, and the statement runs again in the
 worker thread with the full timeout, so a locked database never stalls the event loop. Statements
-known to be long go to the worker thread from the start: the manager's figures over a large store
-(`in_worker_thread`), and every COMMIT, which now and then runs SQLite's WAL checkpoint (copying the
-log into the database, 10-20 ms). The sqlite3 connection is used by one thread at a time: the awaiting coroutine
+known to be long (the manager's figures over a large store) go to the worker thread from the start
+(`in_worker_thread`). The sqlite3 connection is used by one thread at a time: the awaiting coroutine
 does not touch it while the worker thread has it.
 """
 
@@ -80,10 +79,6 @@ class OneHopConnection(aiosqlite.Connection):
     async def _patiently(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run `fn` in the worker thread, with SQLite waiting up to the connection's timeout for a lock."""
         return await super()._execute(_waiting, self._conn, self._patience_ms, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-
-    async def commit(self) -> None:
-        """Commit in the worker thread: a commit may run SQLite's WAL checkpoint, milliseconds of copying."""
-        await self._patiently(self._conn.commit)
 
     def cursor(self) -> Any:  # SQLAlchemy awaits `__aenter__` on what this returns
         """Return a cursor that executes and fetches in one call to the connection."""
