@@ -30,7 +30,7 @@ from handlers.policy import Policy  # noqa: E402
 from handlers.replies import Templates  # noqa: E402
 from handlers.turn import Services  # noqa: E402
 from handlers.understanding.factory import build_understander  # noqa: E402
-from storage.database import create_engine, session_factory, upgrade  # noqa: E402
+from storage.database import create_engine, open_engine, session_factory, upgrade  # noqa: E402
 from storage.unit_of_work import SqlUnitOfWork, UnitOfWork  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get("CONCIERGE_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -120,17 +120,14 @@ async def database(kind: str, folder: Path) -> AsyncIterator[str]:
 
 @asynccontextmanager
 async def core_over(url: str, services: Services) -> AsyncIterator[tuple[Concierge, AsyncEngine]]:
-    """The conversation engine over a database, on the wall clock."""
-    engine = create_engine(url)
-    sessions = session_factory(engine)
+    """The conversation engine over a database, on the wall clock, opened as the bot opens it."""
+    async with open_engine(url) as engine:
+        sessions = session_factory(engine)
 
-    def unit_of_work() -> UnitOfWork:
-        return SqlUnitOfWork(sessions)
+        def unit_of_work() -> UnitOfWork:
+            return SqlUnitOfWork(sessions)
 
-    try:
         yield Concierge(unit_of_work, services, now), engine
-    finally:
-        await engine.dispose()
 
 
 async def timed(core: Concierge, inbounds: list[Inbound]) -> tuple[float, list[float]]:

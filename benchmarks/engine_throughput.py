@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +53,15 @@ def stock_sqlite_engine(url: str) -> AsyncEngine:
 
 async def bare_inserts(url: str, count: int, *, stock: bool = False) -> tuple[float, list[float]]:
     """`count` single-row message inserts, each its own transaction, into an existing conversation."""
-    from storage.database import create_engine
+    from storage.database import open_engine
 
-    engine = stock_sqlite_engine(url) if stock else create_engine(url)
-    try:
+    # The same engine the bot runs on (WAL checkpoints in a thread); the stock one as SQLAlchemy ships it.
+    async with AsyncExitStack() as stack:
+        if stock:
+            engine = stock_sqlite_engine(url)
+            stack.push_async_callback(engine.dispose)
+        else:
+            engine = await stack.enter_async_context(open_engine(url))
         async with engine.connect() as connection:
             conversation_id = (await connection.execute(select(Message.conversation_id).limit(1))).scalar_one()
         row = {"conversation_id": conversation_id, "direction": "in", "kind": None, "buttons": None,
@@ -68,8 +74,6 @@ async def bare_inserts(url: str, count: int, *, stock: bool = False) -> tuple[fl
                 await connection.execute(insert(Message).values(**row, created_at=now()))
             latencies.append((time.perf_counter() - before) * 1000)
         return time.perf_counter() - started, latencies
-    finally:
-        await engine.dispose()
 
 
 async def measure(backend: str, services: Services, count: int, folder: Path) -> list[str]:

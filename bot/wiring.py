@@ -22,7 +22,7 @@ from handlers.policy import Policy, Roles, SellingPolicy
 from handlers.replies import Templates
 from handlers.turn import Services
 from handlers.understanding.factory import build_understander
-from storage.database import create_engine, is_sqlite, session_factory, upgrade
+from storage.database import is_sqlite, open_engine, session_factory, upgrade
 from storage.inbox import create_inbox, inbox_url
 from storage.unit_of_work import SqlUnitOfWork, UnitOfWork, UnitOfWorkFactory
 
@@ -54,9 +54,8 @@ class Runtime:
 @asynccontextmanager
 async def open_database(config: Config) -> AsyncIterator[Database]:
     """Open the configured database; the embedded SQLite default brings its own schema up to date."""
-    engine = create_engine(config.database.url.get_secret_value(), echo=config.database.echo)
-    journal_engine = create_engine(inbox_url(config.database.url.get_secret_value()), echo=config.database.echo)
-    try:
+    url, echo = config.database.url.get_secret_value(), config.database.echo
+    async with open_engine(url, echo=echo) as engine, open_engine(inbox_url(url), echo=echo) as journal_engine:
         if is_sqlite(engine):
             await upgrade(engine)
             await create_inbox(journal_engine)
@@ -69,9 +68,6 @@ async def open_database(config: Config) -> AsyncIterator[Database]:
             return SqlUnitOfWork(journal_sessions)
 
         yield Database(engine, unit_of_work, journal_unit_of_work)
-    finally:
-        await journal_engine.dispose()
-        await engine.dispose()
 
 
 def load_configured_knowledge(config: Config) -> KnowledgeBase:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.rows import RowWritingSession
 from storage.sqlite_async import connector_for
+from storage.wal_checkpoints import WalCheckpointer, database_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # A pooled connection idle longer than this is pinged before use (see `_ping_if_idle`).
@@ -22,19 +25,37 @@ PING_IDLE_AFTER_SECONDS = 10.0
 _CHECKED_IN = "concierge_checked_in_at"
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create an async engine; SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL pings idle connections."""
+def create_engine(url: str, *, echo: bool = False, wal_checkpoints_in_background: bool = False) -> AsyncEngine:
+    """Create an async engine; SQLite gets foreign keys, WAL and a busy timeout; PostgreSQL pings idle connections.
+
+    With `wal_checkpoints_in_background`, SQLite connections never checkpoint in a COMMIT: run a
+    `WalCheckpointer` beside the engine (`open_engine` does both).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        # One trip to aiosqlite's thread per statement instead of three or four (see storage.sqlite_async).
+        # Statements run on the event loop, and wait in aiosqlite's thread only when locked (storage.sqlite_async).
         creator = connector_for(parsed, {"timeout": 30}) if parsed.get_driver_name() == "aiosqlite" else None
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, async_creator=creator)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        if wal_checkpoints_in_background:
+            event.listen(engine.sync_engine, "connect", _leave_checkpoints_to_background)
         return engine
     engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)
     event.listen(engine.sync_engine, "checkout", _ping_if_idle)
     event.listen(engine.sync_engine, "checkin", _note_checkin)
     return engine
+
+
+@asynccontextmanager
+async def open_engine(url: str, *, echo: bool = False) -> AsyncIterator[AsyncEngine]:
+    """Open an engine for a running bot, disposed at the end; a SQLite file's WAL is checkpointed in a thread."""
+    path = database_file(url)
+    engine = create_engine(url, echo=echo, wal_checkpoints_in_background=path is not None)
+    with WalCheckpointer(path) if path is not None else nullcontext():
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -93,4 +114,10 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     # 64 MB page cache instead of SQLite's 2 MB default, so indexed lookups stay in memory on large stores.
     cursor.execute("PRAGMA cache_size=-65536")
+    cursor.close()
+
+
+def _leave_checkpoints_to_background(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
