@@ -14,6 +14,7 @@ does not touch it while the worker thread has it.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -69,10 +70,15 @@ class OneHopConnection(aiosqlite.Connection):
         if not self._running or self._connection is None:
             raise ValueError("Connection closed")
         try:
-            return fn(*args, **kwargs)
+            outcome = fn(*args, **kwargs)
         except sqlite3.OperationalError as error:
             if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                 raise
+        else:
+            # Let the loop's other work in (a Slack ack, another turn's statement) between statements, as
+            # the thread hop used to: otherwise a turn holds the loop from its first statement to its last.
+            await asyncio.sleep(0)
+            return outcome
         # A statement that met a lock changed nothing; it runs again where waiting for the lock is harmless.
         return await self._patiently(fn, *args, **kwargs)
 
