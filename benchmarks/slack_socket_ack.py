@@ -29,7 +29,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.e2e.slack.slack_harness import launch  # noqa: E402
-from tests.fakes.slack_api import FakeSlack, dm  # noqa: E402
+from tests.fakes.slack_api import FakeSlack  # noqa: E402
+from tests.fakes.slack_requests import dm  # noqa: E402
 
 QUESTION = "how far can I go on one charge?"
 WARM_UP = 20

@@ -35,7 +35,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.e2e.slack.slack_harness import BotProcess, launch  # noqa: E402
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack, dm, free_port, sign  # noqa: E402
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack  # noqa: E402
+from tests.fakes.slack_requests import dm, free_port, sign  # noqa: E402
 
 QUESTIONS = ("how far can I go on one charge?", "my battery won't charge", "where is my order?",
              "how do I book a repair?", "I have a flat tyre")

@@ -14,7 +14,8 @@ from tests.e2e.discord.harness import CUSTOMER as DISCORD_CUSTOMER
 from tests.e2e.discord.harness import discord_section
 from tests.e2e.slack.slack_harness import BotProcess, kind_of, post_with, start_bot, write_config
 from tests.fakes.discord_fake import FakeDiscord, Posted
-from tests.fakes.slack_api import Call, FakeSlack, dm, free_port
+from tests.fakes.slack_api import Call, FakeSlack
+from tests.fakes.slack_requests import dm, free_port
 
 pytestmark = pytest.mark.e2e
 

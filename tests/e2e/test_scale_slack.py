@@ -25,7 +25,8 @@ from sqlalchemy import text
 from storage.database import create_engine
 from tests.e2e.reliability.harness import reference_kinds
 from tests.e2e.slack.slack_harness import BotProcess, bot_environment, concierge_command, kind_of, start_bot
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, Call, FakeSlack, dm, free_port, sign
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, Call, FakeSlack
+from tests.fakes.slack_requests import dm, free_port, sign
 from tests.support.databases import fresh_postgres_database, skip_without_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]

@@ -28,7 +28,8 @@ from handlers.messages import Inbound
 from storage.database import create_engine, session_factory, upgrade
 from storage.unit_of_work import SqlUnitOfWork, UnitOfWork
 from tests.e2e.slack.slack_harness import BotProcess, bot_environment, concierge_command, kind_of, start_bot
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, Call, FakeSlack, dm, free_port, sign
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, Call, FakeSlack
+from tests.fakes.slack_requests import dm, free_port, sign
 
 # `run slack -v`: the log tells how each fault was recovered from (replays, outbox sends, confirmations).
 VERBOSE_SLACK = ("slack", "-v")

@@ -26,7 +26,8 @@ from handlers.messages import Inbound
 from handlers.turn import Services
 from storage.models import Message
 from storage.unit_of_work import UnitOfWorkFactory
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack, dm, free_port, signed_post
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.fakes.slack_requests import dm, free_port, signed_post
 
 SORRY = "Sorry, the database is down; I have your message."
 

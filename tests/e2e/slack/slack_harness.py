@@ -15,12 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from tests.fakes.slack_api import (
-    APP_TOKEN,
-    BOT_TOKEN,
-    SIGNING_SECRET,
-    Call,
-    FakeSlack,
+from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, Call, FakeSlack
+from tests.fakes.slack_requests import (
     button_press,
     command_form,
     event_body,

@@ -16,7 +16,8 @@ from tests.e2e.slack.slack_harness import (
     thread_message,
     write_config,
 )
-from tests.fakes.slack_api import Call, FakeSlack, dm, free_port
+from tests.fakes.slack_api import Call, FakeSlack
+from tests.fakes.slack_requests import dm, free_port
 
 pytestmark = pytest.mark.e2e
 

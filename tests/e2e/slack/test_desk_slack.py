@@ -17,7 +17,8 @@ from tests.e2e.slack.slack_harness import (
     settle,
     thread_message,
 )
-from tests.fakes.slack_api import Call, FakeSlack, dm
+from tests.fakes.slack_api import Call, FakeSlack
+from tests.fakes.slack_requests import dm
 
 pytestmark = pytest.mark.e2e
 

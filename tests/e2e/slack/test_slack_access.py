@@ -26,7 +26,8 @@ from tests.e2e.stored_rows import (
     message_texts,
     rows_naming,
 )
-from tests.fakes.slack_api import FakeSlack, dm, free_port, mention
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_requests import dm, free_port, mention
 
 pytestmark = pytest.mark.e2e
 

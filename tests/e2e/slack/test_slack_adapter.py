@@ -16,13 +16,8 @@ from pydantic import SecretStr
 from bot.channels.slack import SlackChannel
 from bot.config import ConfigError, SlackConfig
 from handlers.messages import Attachment, Button, Inbound, Kind, Reply
-from tests.fakes.slack_api import (
-    APP_TOKEN,
-    BOT_ID,
-    BOT_TOKEN,
-    BOT_USER_ID,
-    SIGNING_SECRET,
-    FakeSlack,
+from tests.fakes.slack_api import APP_TOKEN, BOT_ID, BOT_TOKEN, BOT_USER_ID, SIGNING_SECRET, FakeSlack
+from tests.fakes.slack_requests import (
     button_press,
     command_form,
     dm,

@@ -21,7 +21,8 @@ from tests.e2e.slack.slack_harness import (
     settle,
     write_config,
 )
-from tests.fakes.slack_api import FakeSlack, dm, free_port
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_requests import dm, free_port
 
 pytestmark = pytest.mark.e2e
 
