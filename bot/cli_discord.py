@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.channels.discord.invite import SCOPES, invite_url, needed_permissions
 from bot.config import ConfigError, load_config
 
 
@@ -18,8 +17,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], co
         "invite-url",
         parents=[common],
         help="print the link that adds the bot to a server",
-        description=f"Print the OAuth2 invite URL (scopes: {' '.join(SCOPES)}; "
-        f"permissions {needed_permissions().value}).",
+        description="Print the OAuth2 invite URL: the bot and slash-command scopes, and exactly the "
+        "channel permissions the bot uses.",
     )
     invite.add_argument("--application-id", type=int, help="the application id (default: [discord] application_id)")
     invite.set_defaults(func=invite_url_command)
@@ -27,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], co
 
 def invite_url_command(args: argparse.Namespace) -> int:
     """Print the invite URL for the configured (or given) application id."""
+    # Imported here: discord.py takes half a second to import, which every other command would pay.
+    from bot.channels.discord.invite import invite_url
+
     application_id = getattr(args, "application_id", None)
     if application_id is None:
         config_path = getattr(args, "config", None)
