@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from bot.hub import Hub
 from bot.outbox import OutboxTiming, SqlOutbox
 from handlers.app import Concierge
 from handlers.messages import Inbound, Reply
 from handlers.turn import Services
-from storage.models import Message
 from storage.unit_of_work import UnitOfWorkFactory
 from tests.support.driver import StepClock
+from tests.support.outbox import unsent_texts
 
 TIMING = OutboxTiming(retry_after=timedelta(seconds=30), give_up_after=timedelta(hours=24))
 
@@ -49,12 +47,6 @@ def _hub(core: Concierge, unit_of_work: UnitOfWorkFactory, clock: StepClock, cha
     return Hub(core, [channel], outbox=SqlOutbox(unit_of_work, clock, TIMING))
 
 
-async def _unsent(unit_of_work: UnitOfWorkFactory) -> list[str]:
-    async with unit_of_work() as uow:
-        query = select(Message.text).where(Message.direction == "out", Message.sent_at.is_(None))
-        return list((await uow.session.scalars(query)).all())  # type: ignore[attr-defined]
-
-
 async def test_delivered_replies_are_marked_sent_and_never_sent_again(
     unit_of_work: UnitOfWorkFactory, demo_services: Services, clock: StepClock
 ) -> None:
@@ -64,7 +56,7 @@ async def test_delivered_replies_are_marked_sent_and_never_sent_again(
     hub = _hub(core, unit_of_work, clock, channel)
     await hub.receive(Inbound("console", "ana", text="where is my order?"))
     assert channel.sent and all(reply.message_id is not None for reply in channel.sent)
-    assert await _unsent(unit_of_work) == []
+    assert await unsent_texts(unit_of_work) == []
 
     clock.advance(timedelta(minutes=5))
     later = Recorder()
@@ -78,7 +70,7 @@ async def test_a_reply_committed_but_never_sent_is_sent_once_after_a_restart(
     """The process dies between commit and send: the next process sends the stored reply, exactly once."""
     crashed = Concierge(unit_of_work, demo_services, clock)
     replies = await crashed.handle(Inbound("console", "ben", text="my battery only lasts 15 km"))
-    assert len(await _unsent(unit_of_work)) == len(replies) > 0
+    assert len(await unsent_texts(unit_of_work)) == len(replies) > 0
 
     restarted, channel = Concierge(unit_of_work, demo_services, clock), Recorder()
     hub = _hub(restarted, unit_of_work, clock, channel)
@@ -88,7 +80,7 @@ async def test_a_reply_committed_but_never_sent_is_sent_once_after_a_restart(
     assert [(r.to, r.kind, r.text, r.buttons) for r in channel.sent] == [
         (r.to, r.kind, r.text, r.buttons) for r in replies
     ]
-    assert await _unsent(unit_of_work) == []
+    assert await unsent_texts(unit_of_work) == []
     assert await hub.sweep() == 0
     assert len(channel.sent) == len(replies)
 
@@ -101,7 +93,7 @@ async def test_a_failed_send_is_retried_by_the_sweep(
     channel = Recorder(failing=True)
     hub = _hub(core, unit_of_work, clock, channel)
     await hub.receive(Inbound("console", "cleo", text="hello"))
-    stuck = await _unsent(unit_of_work)
+    stuck = await unsent_texts(unit_of_work)
     assert stuck and channel.sent == []
 
     channel.failing = False
@@ -121,7 +113,7 @@ async def test_a_message_the_platform_already_has_is_not_sent_twice(
     clock.advance(timedelta(minutes=1))
     assert await _hub(Concierge(unit_of_work, demo_services, clock), unit_of_work, clock, channel).sweep() == len(ids)
     assert channel.sent == []
-    assert await _unsent(unit_of_work) == []
+    assert await unsent_texts(unit_of_work) == []
 
 
 async def test_two_processes_sweeping_at_once_send_each_message_once(
@@ -131,7 +123,7 @@ async def test_two_processes_sweeping_at_once_send_each_message_once(
     core = Concierge(unit_of_work, demo_services, clock)
     for user in ("eve", "fay", "gus", "hal"):
         await core.handle(Inbound("console", user, text="where is my order?"))
-    stuck = await _unsent(unit_of_work)
+    stuck = await unsent_texts(unit_of_work)
     clock.advance(timedelta(minutes=1))
     first, second = Recorder(), Recorder()
     await asyncio.gather(_hub(core, unit_of_work, clock, first).sweep(),

@@ -6,17 +6,15 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from bot.hub import Hub
 from bot.outbox import OutboxTiming, SqlOutbox
 from handlers.app import Concierge
 from handlers.messages import DESK, Inbound, Kind, Reply
 from handlers.policy import Roles
 from handlers.turn import Services
-from storage.models import Message
 from storage.unit_of_work import UnitOfWorkFactory
 from tests.support.driver import StepClock
+from tests.support.outbox import unsent_texts
 
 TIMING = OutboxTiming(retry_after=timedelta(seconds=30), give_up_after=timedelta(hours=24))
 DESK_CHANNEL, THREAD = "CDESK", "T100"
@@ -59,12 +57,6 @@ async def _claimed_ticket(unit_of_work: UnitOfWorkFactory, services: Services, c
     return hub
 
 
-async def _unsent(unit_of_work: UnitOfWorkFactory) -> list[str]:
-    async with unit_of_work() as uow:
-        query = select(Message.text).where(Message.direction == "out", Message.sent_at.is_(None))
-        return list((await uow.session.scalars(query)).all())  # type: ignore[attr-defined]
-
-
 async def test_words_refused_twice_reach_the_customer_on_a_retry_and_the_desk_hears_nothing_more(
     unit_of_work: UnitOfWorkFactory, demo_services: Services, clock: StepClock
 ) -> None:
@@ -77,7 +69,7 @@ async def test_words_refused_twice_reach_the_customer_on_a_retry_and_the_desk_he
     assert [r.text for r in channel.attempts if r.kind is Kind.AGENT] == [WORDS] * 3
     assert [(r.to, r.text) for r in channel.sent if r.kind is Kind.AGENT] == [("ana", WORDS)]
     assert channel.desk_notices() == []
-    assert await _unsent(unit_of_work) == []
+    assert await unsent_texts(unit_of_work) == []
 
 
 async def test_words_still_refused_are_reported_in_the_ticket_thread_and_sent_by_the_sweep_later(
@@ -95,14 +87,14 @@ async def test_words_still_refused_are_reported_in_the_ticket_thread_and_sent_by
     assert (notice.channel_id, notice.thread_id) == (DESK_CHANNEL, THREAD)
     for part in ("ticket 1", "console:agent", "Ana (console:ana)", WORDS, "sent again automatically"):
         assert part in notice.text, part
-    assert await _unsent(unit_of_work) == [WORDS]
+    assert await unsent_texts(unit_of_work) == [WORDS]
 
     # The platform is back: the outbox sweep delivers the words once, and tells the desk nothing new.
     clock.advance(timedelta(minutes=1))
     assert await hub.sweep() == 1
     assert [(r.to, r.text) for r in channel.sent if r.kind is Kind.AGENT] == [("ana", WORDS)]
     assert len(channel.desk_notices()) == 1
-    assert await _unsent(unit_of_work) == []
+    assert await unsent_texts(unit_of_work) == []
 
 
 async def test_a_refused_bot_reply_is_left_to_the_outbox_without_retries_or_a_desk_notice(
@@ -117,7 +109,7 @@ async def test_a_refused_bot_reply_is_left_to_the_outbox_without_retries_or_a_de
 
     assert [r.kind for r in channel.attempts].count(Kind.ANSWER) == 1
     assert [r for r in channel.sent if r.to == DESK] == []
-    assert len(await _unsent(unit_of_work)) == 1
+    assert len(await unsent_texts(unit_of_work)) == 1
 
 
 async def test_without_a_thread_the_notice_goes_to_the_desk_channel(
