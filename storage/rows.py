@@ -195,11 +195,15 @@ def _update_by_key(table: Table, key_column: Column[Any], keys: Sequence[str], p
     )
 
 
+def _update_ctes(shapes: tuple[tuple[Table, Column[Any], tuple[str, ...]], ...]) -> list[Any]:
+    """The UPDATEs as WITH queries u0, u1, …, each returning the key of the row it changed."""
+    return [_update_by_key(*shape, prefix=f"u{n}_").returning(shape[1]).cte(f"u{n}") for n, shape in enumerate(shapes)]
+
+
 @cache
 def _updates_together(shapes: tuple[tuple[Table, Column[Any], tuple[str, ...]], ...]) -> Any:
     """One PostgreSQL statement running several UPDATEs as WITH queries; it returns each one's row count."""
-    updates = [_update_by_key(*shape, prefix=f"u{n}_").returning(shape[1]).cte(f"u{n}")
-               for n, shape in enumerate(shapes)]
+    updates = _update_ctes(shapes)
     return select(*(select(func.count()).select_from(update).scalar_subquery() for update in updates))
 
 
@@ -207,8 +211,7 @@ def _updates_together(shapes: tuple[tuple[Table, Column[Any], tuple[str, ...]], 
 def _insert_with_updates(table: Table, keys: tuple[str, ...], count: int,
                          shapes: tuple[tuple[Table, Column[Any], tuple[str, ...]], ...]) -> Any:
     """One PostgreSQL INSERT of `count` rows with UPDATEs as WITH queries; each returned row: key, row counts."""
-    updates = [_update_by_key(*shape, prefix=f"u{n}_").returning(shape[1]).cte(f"u{n}")
-               for n, shape in enumerate(shapes)]
+    updates = _update_ctes(shapes)
     # INSERT … SELECT of one SELECT per row (UNION ALL), not a multi-row VALUES: SQLAlchemy does not cache
     # the SQL of a multi-row VALUES, and compiling it every turn cost more than the round trip it saves.
     rows = [select(*(bindparam(f"m{n}_{key}", type_=table.c[key].type).label(key) for key in keys))
