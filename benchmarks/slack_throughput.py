@@ -23,7 +23,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from stored_row import StoreRow, message_rows  # noqa: E402
+
 from tests.e2e.slack.slack_harness import BotProcess, launch  # noqa: E402
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack  # noqa: E402
 from tests.fakes.slack_requests import dm, free_port, sign  # noqa: E402
@@ -41,6 +43,7 @@ from tests.fakes.slack_requests import dm, free_port, sign  # noqa: E402
 QUESTIONS = ("how far can I go on one charge?", "my battery won't charge", "where is my order?",
              "how do I book a repair?", "I have a flat tyre")
 DOCS = ROOT / "docs" / "benchmarks.md"
+CACHE = ROOT / ".concierge-cache"  # the understanding model, trained once and shared with the engine benchmarks
 ENV = {**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -97,18 +100,29 @@ def serve_fake(port: int) -> None:
             time.sleep(3600)
 
 
-def serve_echo(port: int, api_url: str) -> None:
-    """Child process, the baseline: a bare Bolt app on the same aiohttp adapter that echoes each DM."""
+def serve_echo(port: int, api_url: str, rows: Path | None = None, understand_in: Path | None = None) -> None:
+    """Child process, the baseline: a bare Bolt app on the same aiohttp adapter that echoes each DM.
+
+    With `rows`, each DM is first stored as one message row in that SQLite file, and with
+    `understand_in` (a model cache) also understood: the floor of any helpdesk turn (stored_row.py).
+    """
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
     async def main() -> None:
+        async with AsyncExitStack() as stack:
+            store = await stack.enter_async_context(message_rows(rows, understand_in=understand_in)) if rows else None
+            await serve_app(store)
+
+    async def serve_app(store: StoreRow | None) -> None:
         client = AsyncWebClient(token=BOT_TOKEN, base_url=api_url, session=aiohttp.ClientSession())
         app = AsyncApp(client=client, signing_secret=SIGNING_SECRET)
 
         async def echo(event: dict[str, Any], say: Callable[..., Any]) -> None:
+            if store is not None:
+                await store(event["text"])
             await say(text=event["text"])
 
         app.event("message")(echo)
@@ -155,9 +169,12 @@ def serve_adapter(port: int, api_url: str) -> None:
 
 
 def child(kind: str, port: int, log: Path, api_url: str = "") -> subprocess.Popen[bytes]:
+    rows = ["--rows", str(log.with_suffix(".db"))] if kind in ("stored", "floor") else []
+    rows += ["--understand-in", str(CACHE)] if kind == "floor" else []
     with log.open("wb") as sink:
-        return subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port), "--api-url", api_url],
-                                stdout=sink, stderr=subprocess.STDOUT, env=ENV)
+        return subprocess.Popen(
+            [sys.executable, __file__, "--serve", kind, "--port", str(port), "--api-url", api_url, *rows],
+            stdout=sink, stderr=subprocess.STDOUT, env=ENV)
 
 
 def start_server(kind: str, fake: RemoteFake, directory: Path) -> BotProcess:
@@ -320,16 +337,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=400)
     parser.add_argument("--senders", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--apps", nargs="+", default=["echo", "adapter", "concierge", "core"])
+    parser.add_argument("--apps", nargs="+", default=["echo", "stored", "floor", "adapter", "concierge", "core"])
     parser.add_argument("--repeat", type=int, default=3, help="rounds; the table shows each figure's median")
     parser.add_argument("--write-docs", action="store_true", help="update the ## Slack section of docs/benchmarks.md")
     parser.add_argument("--notes", default="", help="a paragraph to add under the table")
-    parser.add_argument("--serve", choices=("fake", "echo", "adapter"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=("fake", "echo", "stored", "floor", "adapter"), help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--understand-in", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve = {"fake": lambda: serve_fake(args.port), "echo": lambda: serve_echo(args.port, args.api_url),
+                 "stored": lambda: serve_echo(args.port, args.api_url, args.rows),
+                 "floor": lambda: serve_echo(args.port, args.api_url, args.rows, args.understand_in),
                  "adapter": lambda: serve_adapter(args.port, args.api_url)}
         serve[args.serve]()
         return
@@ -337,6 +358,8 @@ def main() -> None:
         directory = Path(tmp)
         servers: dict[str, tuple[str, Callable[[], BotProcess]]] = {
             "echo": ("bolt echo", lambda: start_server("echo", fake, directory)),
+            "stored": ("bolt echo + one stored row", lambda: start_server("stored", fake, directory)),
+            "floor": ("bolt echo + understanding + one stored row", lambda: start_server("floor", fake, directory)),
             "adapter": ("adapter + echo core", lambda: start_server("adapter", fake, directory)),
             "concierge": ("concierge", lambda: launch(directory, fake, directory / "cache")),
             "core": ("core alone, no Slack", lambda: running["concierge"]),
