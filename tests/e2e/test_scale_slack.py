@@ -72,6 +72,28 @@ async def claimed_events(url: str) -> int:
         await engine.dispose()
 
 
+class Late(AssertionError):
+    """A DM channel's replies did not all come in time."""
+
+    def __init__(self, channel: str, message: str) -> None:
+        super().__init__(message)
+        self.channel = channel
+
+
+async def stored_messages(url: str, channel: str) -> str:
+    """The customer's stored messages, a line each: was a missing reply never written, or written and not sent?"""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text(
+                "select m.id, m.direction, m.kind, m.created_at, m.sent_at from messages m"
+                " join conversations c on c.id = m.conversation_id join customers u on u.id = c.customer_id"
+                " where u.key = :key order by m.id"), {"key": f"slack:U{channel[1:]}"})
+            return "\n".join(" ".join(str(value) for value in row) for row in rows)
+    finally:
+        await engine.dispose()
+
+
 class Replies:
     """The fake's chat.postMessage calls, grouped by DM channel, read incrementally."""
 
@@ -94,7 +116,7 @@ class Replies:
         deadline = time.monotonic() + within
         while self.count(channel) < count:
             if time.monotonic() > deadline:
-                raise AssertionError(f"{channel}: {self.count(channel)} replies after {within}s, want {count}")
+                raise Late(channel, f"{channel}: {self.count(channel)} replies after {within}s, want {count}")
             await asyncio.sleep(0.02)
             self.refresh()
 
@@ -127,16 +149,20 @@ async def test_three_processes_answer_each_event_once_in_order(
             subprocess.run, [*concierge_command(), "db", "upgrade", "--config", str(configs[0])], check=True,
             env=bot_environment(), cwd=tmp_path, timeout=60, capture_output=True)
         expected = await reference_kinds(configs[0], tmp_path, plays)  # also trains the shared model cache
-        bots = await asyncio.gather(*(asyncio.to_thread(start_bot, c, p) for c, p in zip(configs, ports, strict=True)))
+        bots = await asyncio.gather(*(asyncio.to_thread(start_bot, c, p, verbose=True)
+                                    for c, p in zip(configs, ports, strict=True)))
         try:
             ready = time.monotonic()
             replies, stats = await drive(fake, bots, plays, expected)
             finished = time.monotonic()
             stats["claimed"] = await claimed_events(url)
+        except Late as late:
+            raise AssertionError(f"{late}; stored:\n{await stored_messages(url, late.channel)}") from late
         finally:
             for bot in bots:
                 bot.stop()
-        logs = "\n".join(bot.log.read_text(errors="replace") for bot in bots)
+            logs = "\n".join(f"--- {bot.log.name}\n{bot.log.read_text(errors='replace')}" for bot in bots)
+            print(logs[-20000:])  # pytest shows it when the test fails
     assert "Traceback" not in logs, logs[-4000:]
     assert stats["retries"] == CUSTOMERS * MESSAGES_EACH * RETRY_SHARE
     assert not [kinds for play in expected for kinds in play if not kinds], "every scripted message gets a reply"

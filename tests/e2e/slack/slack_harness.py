@@ -136,7 +136,7 @@ def start_bot(
     config: Path, port: int, *, timeout: float = 120.0, channels: tuple[str, ...] = ("slack",), verbose: bool = False
 ) -> BotProcess:
     """Start the bot (with `--verbose` when asked) and wait until /healthz answers 200."""
-    log = config.with_name("bot.log")
+    log = config.with_suffix(".log")  # one per config: several bots may share a folder
     flags = ["--verbose"] if verbose else []
     with log.open("wb") as sink:
         process = subprocess.Popen([*concierge_command(), "run", *channels, "--config", str(config), *flags],
