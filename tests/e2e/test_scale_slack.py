@@ -103,11 +103,13 @@ class Replies:
         self.by_channel: dict[str, list[Call]] = {}
 
     def refresh(self) -> None:
-        calls = self.fake.calls
-        for call in calls[self.seen:len(calls)]:
+        # The fake appends from its own thread: read up to one length, and resume from that same length
+        # (taking len() twice skipped any call appended in between, and its customer waited forever).
+        calls, end = self.fake.calls, len(self.fake.calls)
+        for call in calls[self.seen:end]:
             if call.method == "chat.postMessage" and call.status == 200:
                 self.by_channel.setdefault(str(call.response.get("channel")), []).append(call)
-        self.seen = len(calls)
+        self.seen = end
 
     def count(self, channel: str) -> int:
         return len(self.by_channel.get(channel, []))
