@@ -309,11 +309,13 @@ def write_docs(results: list[Result], events: int, repeat: int, notes: str) -> N
     """Replace only the `## Slack` section of docs/benchmarks.md (other sections belong to others)."""
     section = "\n".join([
         "## Slack", "",
-        "`benchmarks/slack_throughput.py`: three servers, each its own process in HTTP mode against the fake",
+        "`benchmarks/slack_throughput.py`: servers, each its own process in HTTP mode against the fake",
         "Slack Web API (a process of its own too) on 127.0.0.1, measured in the same run: a bare slack-bolt",
-        "app that only echoes; Concierge's Slack adapter and hub with a core that only echoes (the adapter's",
-        "own cost); and `concierge run slack` (SQLite, demo knowledge base). The last rows call the core",
-        "in-process with no Slack at all, the ceiling for the full run. Senders post signed `message.im`",
+        "app that only echoes; the same app storing each event as one message row first, and also running it",
+        "through the default understanding engine (the floor of any turn that understands and keeps the",
+        "message, `benchmarks/stored_row.py`); Concierge's Slack adapter and hub with a core that only echoes",
+        "(the adapter's own cost); and `concierge run slack` (SQLite, demo knowledge base). The last rows",
+        "call the core in-process with no Slack at all, the ceiling for the full run. Senders post signed `message.im`",
         f"events back to back ({events} per run after a warm-up, each from a new customer; median of {repeat}",
         "interleaved rounds). Events/s counts",
         "events fully handled, from the first send to the last reply posted (Concierge answers each with an",
