@@ -1,9 +1,11 @@
 """Discord throughput: messages/s and reply latency of `concierge run discord` next to a bare echo bot.
 
-Both run as subprocesses against the fake Discord (gateway + REST on 127.0.0.1, in this process), driven
-by 1 and 8 closed-loop senders: each sender DMs the bot as a new customer, waits for the first reply,
-then sends the next. Messages/s counts messages fully handled (every reply posted), from the first send
-to the last reply; latency is from the gateway dispatch to the first reply's REST call arriving.
+Beside them: the echo bot storing each message as one row first (and also understanding it first: the
+floor of any helpdesk turn, stored_row.py), and Concierge's adapter over an instant core. All run as
+subprocesses against the fake Discord (gateway + REST on 127.0.0.1, in this process), driven by 1 and 8
+closed-loop senders: each sender DMs the bot as a new customer, waits for the first reply, then sends
+the next. Messages/s counts messages fully handled (every reply posted), from the first send to the last
+reply; latency is from the gateway dispatch to the first reply's REST call arriving.
 
     .venv/bin/python benchmarks/discord_throughput.py [--messages 200] [--repeats 3] [--senders 1 8] [--write-docs]
 """
@@ -19,12 +21,25 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from discord_report import (  # noqa: E402
+    ADAPTER,
+    APPS,
+    CORE,
+    ECHO,
+    FLOOR,
+    FULL,
+    STORED,
+    Result,
+    table,
+    write_docs,
+)
+from stored_row import StoreRow, message_rows  # noqa: E402
 
 from tests.e2e.discord.harness import Bot  # noqa: E402
 from tests.fakes.discord_fake import FakeDiscord, Posted  # noqa: E402
@@ -36,38 +51,17 @@ QUESTIONS = (
     "how do I book a repair?",
     "I have a flat tyre",
 )
-DOCS = ROOT / "docs" / "benchmarks.md"
-ECHO = "discord.py echo"
-ADAPTER = "Concierge adapter, instant core"
-FULL = "concierge run discord"
-CORE = "core alone, no Discord"
-APPS = (ECHO, ADAPTER, FULL, CORE)
-TARGET = 0.60
+CACHE = ROOT / ".concierge-cache"  # the understanding model, trained once and shared with the other benchmarks
+# The --apps names, as in the Slack benchmark, for the table's labels.
+APP_NAMES = {"echo": ECHO, "stored": STORED, "floor": FLOOR, "adapter": ADAPTER, "concierge": FULL, "core": CORE}
 
 
-@dataclass
-class Result:
-    app: str
-    senders: int
-    messages: int
-    seconds: float
-    latency_ms: list[float]
-    replies: int
-    cpu_ms: float  # CPU time the bot's process used per message: robust to a busy machine, unlike rates
-    vs_echo: float | None = None  # median over turns of this run's rate / the echo bot's in the same turn
-    cpu_vs_echo: float | None = None  # median over turns of the echo bot's CPU per message / this one's
+def serve_echo(api_base: str, gateway_url: str, rows: Path | None = None, understand_in: Path | None = None) -> None:
+    """The baseline: a bare discord.py client with the same intents that echoes every DM.
 
-    @property
-    def per_second(self) -> float:
-        return self.messages / self.seconds
-
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.latency_ms)
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def serve_echo(api_base: str, gateway_url: str) -> None:
-    """The baseline: a bare discord.py client with the same intents that echoes every DM."""
+    With `rows`, each DM is first stored as one message row in that SQLite file, and with
+    `understand_in` (a model cache) also understood: the floor of any helpdesk turn (stored_row.py).
+    """
     import discord
     import yarl
     from discord.gateway import DiscordWebSocket
@@ -79,11 +73,25 @@ def serve_echo(api_base: str, gateway_url: str) -> None:
     intents.guilds = intents.dm_messages = intents.guild_messages = True
 
     class Echo(discord.Client):
+        def __init__(self, store: StoreRow | None) -> None:
+            super().__init__(intents=intents, max_messages=None, chunk_guilds_at_startup=False)
+            self.store = store
+
         async def on_message(self, message: discord.Message) -> None:
             if not message.author.bot:
+                if self.store is not None:
+                    await self.store(message.content)
                 await message.channel.send(message.content, allowed_mentions=discord.AllowedMentions.none())
 
-    Echo(intents=intents, max_messages=None, chunk_guilds_at_startup=False).run("fake-token", log_handler=None)
+    async def main() -> None:
+        # What `Client.run` does, inside the rows' context: the engine must live on the client's loop.
+        async with contextlib.AsyncExitStack() as stack:
+            store = await stack.enter_async_context(message_rows(rows, understand_in=understand_in)) if rows else None
+            async with Echo(store) as client:
+                await client.start("fake-token")
+
+    with contextlib.suppress(KeyboardInterrupt):  # the harness stops the bot with SIGINT, as `Client.run` expects
+        asyncio.run(main())
 
 
 def serve_adapter(api_base: str, gateway_url: str) -> None:
@@ -195,101 +203,29 @@ async def core_alone(directory: Path, senders: int, messages: int, base: int) ->
     return Result(CORE, senders, messages, seconds, latencies, replies, cpu_ms)
 
 
-def table(results: list[Result]) -> str:
-    lines = [
-        "| app | senders | messages | messages/s | vs echo | CPU ms/message | CPU vs echo | replies/message "
-        "| latency p50 ms | latency p99 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        ratio = "–" if r.vs_echo is None else f"{r.vs_echo:.0%}"
-        cpu = "–" if r.cpu_vs_echo is None else f"{r.cpu_vs_echo:.0%}"
-        lines.append(
-            f"| {r.app} | {r.senders} | {r.messages} | {r.per_second:.0f} | {ratio} | {r.cpu_ms:.2f} | {cpu} | "
-            f"{r.replies / r.messages:.1f} | {r.percentile(0.5):.1f} | {r.percentile(0.99):.1f} |"
-        )
-    return "\n".join(lines)
-
-
-def verdict(results: list[Result]) -> list[str]:
-    """Say in words what the table shows: the adapter against the target, and where the rest goes."""
-
-    def shares(app: str, cpu: bool = False) -> str:
-        picked = [r.cpu_vs_echo if cpu else r.vs_echo for r in results if r.app == app]
-        return " / ".join(f"{value:.0%}" for value in picked if value is not None)
-
-    core = [r for r in results if r.app == CORE]
-    full = [r for r in results if r.app == FULL]
-    senders = " / ".join(str(r.senders) for r in core)
-    met = all((r.vs_echo or 0) >= TARGET for r in full)
-    return [
-        f"With {senders} senders: the Discord adapter itself (Concierge's client and hub over an instant core) "
-        f"runs at {shares(ADAPTER)} of the echo bot's messages/s, and its CPU vs echo is {shares(ADAPTER, cpu=True)} "
-        "(the echo bot's CPU per message divided by this one's: the share of the echo rate it would reach on an "
-        "idle machine; CPU is read from /proc in 10 ms ticks). "
-        f"`concierge run discord` as a whole runs at {shares(FULL)} of the echo bot: "
-        + (
-            "the target is met."
-            if met
-            else "below the target, and the last rows show why: the core alone, called in-process with no "
-            f"Discord at all, handles {' / '.join(f'{r.per_second:.0f}' for r in core)} messages/s "
-            f"({' / '.join(f'{r.cpu_ms:.0f}' for r in core)} ms of CPU per first message of a new customer, "
-            "SQLite), so the full run is bound by the core, not by Discord. Closing the gap is core and storage "
-            "work: fewer statements and flushes per turn, and one SQLite writer instead of connections "
-            "busy-waiting on each other, which is where the multi-second p99 at 8 senders comes from."
-        ),
-        "",
-    ]
-
-
-def write_docs(results: list[Result], messages: int, repeats: int, load: float) -> None:
-    """Replace only the `## Discord` section of docs/benchmarks.md (other sections belong to others)."""
-    section = "\n".join(
-        [
-            "## Discord",
-            "",
-            "`benchmarks/discord_throughput.py`: `concierge run discord` (SQLite, demo knowledge base), a bare",
-            "discord.py client with the same intents that only echoes, and Concierge's Discord adapter and hub over",
-            "an instant echoing core, all as subprocesses against their own fake Discord (gateway websocket and",
-            "REST on 127.0.0.1) in the same run. Each closed-loop sender DMs the bot as",
-            f"a new customer and waits for the first reply before the next ({messages} messages per run, after a",
-            f"warm-up; the bots take turns, {repeats} runs each: median run shown, `vs echo` is the median of the",
-            "ratios to the echo bot's run in the same turn); messages/s counts messages fully",
-            "handled, from the first send to the last reply posted",
-            "(Concierge posts an answer and a resolution check per message, the echo bot one message). Latency is",
-            "from the gateway dispatch to the first reply reaching the REST API.",
-            f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} CPUs (load average {load:.1f} "
-            f"at the start, shared with other work), Python {sys.version.split()[0]}.",
-            "",
-            table(results),
-            "",
-            f"Target: messages/s at least {TARGET:.0%} of the echo bot's.",
-            "",
-            *verdict(results),
-        ]
-    )
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    start = text.find("\n## Discord\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + (text[end + 1 :] if end != -1 else "")
-    DOCS.write_text(text)
+def server_argv(app: str, fake: FakeDiscord, workdir: Path) -> list[str] | None:
+    """The command line of this benchmark's own bots; None for `concierge run discord`."""
+    rows = ["--rows", str(workdir / "rows.db")] if app in (STORED, FLOOR) else []
+    rows += ["--understand-in", str(CACHE)] if app == FLOOR else []
+    serve = {ECHO: "--serve-echo", STORED: "--serve-echo", FLOOR: "--serve-echo", ADAPTER: "--serve-adapter"}.get(app)
+    return [sys.executable, __file__, serve, fake.api_base, fake.gateway_url, *rows] if serve else None
 
 
 async def run(args: argparse.Namespace) -> list[Result]:
-    """Start the three bots, each on its own fake, and measure them in turns; keep each one's median run."""
+    """Start the bots, each on its own fake, and measure them in turns; keep each one's median run."""
+    # The echo bot always runs: every other row is compared to it, turn by turn.
+    apps = [app for app in APPS if app == ECHO or app in {APP_NAMES[name] for name in args.apps}]
     runs: dict[tuple[str, int], list[Result]] = {}
     async with contextlib.AsyncExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         bots: dict[str, tuple[FakeDiscord, Bot]] = {}
-        for app in (ECHO, ADAPTER, FULL):
+        for app in apps:
+            if app == CORE:
+                continue
             fake = await stack.enter_async_context(FakeDiscord())
             workdir = directory / str(len(bots))
             workdir.mkdir()
-            serve = {ECHO: "--serve-echo", ADAPTER: "--serve-adapter"}.get(app)
-            argv = [sys.executable, __file__, serve, fake.api_base, fake.gateway_url] if serve else None
+            argv = server_argv(app, fake, workdir)
             bot = Bot(fake, workdir, directory / "cache", verbose=False, argv=argv)
             await bot.start()
             stack.push_async_callback(bot.stop)
@@ -297,7 +233,8 @@ async def run(args: argparse.Namespace) -> list[Result]:
         # Turns rather than one bot after the other, so a busy moment on the machine hits all alike.
         for senders in args.senders:
             for repeat in range(args.repeats):
-                for index, app in enumerate(APPS):
+                for app in apps:
+                    index = APPS.index(app)  # a fixed offset per app keeps every run's users new to its bot
                     base = 10**15 * (index + 1) + senders * 10**9 + repeat * 10**7
                     if app == CORE:
                         result = await core_alone(directory, senders, args.messages, base)
@@ -327,11 +264,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs per bot and sender count (median kept)")
     parser.add_argument("--senders", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--write-docs", action="store_true", help="update the ## Discord section of docs/benchmarks.md")
+    parser.add_argument(
+        "--apps",
+        nargs="+",
+        choices=APP_NAMES,
+        default=list(APP_NAMES),
+        help="the bots to measure (the echo bot always runs: the others are compared to it)",
+    )
     parser.add_argument("--serve-echo", nargs=2, metavar=("API_BASE", "GATEWAY_URL"), help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--understand-in", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--serve-adapter", nargs=2, metavar=("API_BASE", "GATEWAY_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_echo:
-        serve_echo(*args.serve_echo)
+        api_base, gateway_url = args.serve_echo
+        serve_echo(api_base, gateway_url, args.rows, args.understand_in)
         return
     if args.serve_adapter:
         serve_adapter(*args.serve_adapter)
