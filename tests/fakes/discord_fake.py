@@ -15,7 +15,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import WSMsgType, web
 
@@ -23,6 +23,8 @@ from tests.fakes.discord_records import API_PREFIX, DISCORD_EPOCH_MS, EPHEMERAL,
 from tests.fakes.discord_rest import DiscordRestRoutes, _now
 
 __all__ = ["API_PREFIX", "EPHEMERAL", "FakeDiscord", "Posted", "RestCall"]
+
+_T = TypeVar("_T")
 
 
 class _Conn:
@@ -230,10 +232,11 @@ class FakeDiscord(DiscordRestRoutes):
         return ws
 
     async def _on_gateway_frame(self, conn: _Conn, payload: dict[str, Any]) -> None:
-        op, data = payload.get("op"), payload.get("d")
+        op = payload.get("op")
         if op == 1:
             await conn.ws.send_json({"op": 11, "d": None, "s": None, "t": None})
         elif op == 2:
+            data: dict[str, Any] = payload["d"]
             self.identifies.append(data)
             await self._notify()
             shard = data.get("shard") or [0, 1]
@@ -350,8 +353,8 @@ class FakeDiscord(DiscordRestRoutes):
         async with self._changed:
             self._changed.notify_all()
 
-    async def _wait(self, found: Any, within: float) -> Any:
-        async def until() -> Any:
+    async def _wait(self, found: Callable[[], _T | None], within: float) -> _T:
+        async def until() -> _T:
             async with self._changed:
                 while (result := found()) is None:
                     await self._changed.wait()
@@ -367,7 +370,9 @@ class FakeDiscord(DiscordRestRoutes):
             within,
         )
 
-    async def wait_posted(self, *, after: int = 0, where: Any = None, within: float = 20.0) -> Posted:
+    async def wait_posted(
+        self, *, after: int = 0, where: Callable[[Posted], object] | None = None, within: float = 20.0
+    ) -> Posted:
         """Wait for the first message posted from index `after` for which `where(posted)` holds."""
         return await self._wait(
             lambda: next((p for p in self.posted[after:] if where is None or where(p)), None), within

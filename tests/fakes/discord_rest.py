@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -14,6 +15,35 @@ from tests.fakes.discord_records import EPHEMERAL, Posted, RestCall
 
 class DiscordRestRoutes:
     """REST routes, mixed into FakeDiscord (which owns the state they read and write)."""
+
+    # The state and helpers of FakeDiscord these routes use, declared here for the type checker.
+    bot_id: int
+    application_id: int
+    guild_id: int
+    calls: list[RestCall]
+    posted: list[Posted]
+    messages: dict[int, dict[str, Any]]
+    threads: dict[int, dict[str, Any]]
+    _dm_users: dict[int, int]
+    interactions: dict[int, dict[str, Any]]
+    interaction_users: dict[int, int]
+    on_post: Callable[[Posted], None] | None
+    failures: list[tuple[str, str, int]]
+
+    if TYPE_CHECKING:
+
+        @property
+        def bot_user(self) -> dict[str, Any]: ...
+        def user(self, user_id: int, name: str | None = None, *, bot: bool = False) -> dict[str, Any]: ...
+        def _dm_channel(self, user_id: int) -> dict[str, Any]: ...
+        def _message(self, channel_id: int, author: dict[str, Any], body: dict[str, Any], *,
+                     files: list[tuple[str, bytes]] | None = None, flags: int = 0,
+                     **extra: Any) -> dict[str, Any]: ...
+        def _gateway_bot(self) -> dict[str, Any]: ...
+        def _application(self) -> dict[str, Any]: ...
+        def _command(self, command: dict[str, Any]) -> dict[str, Any]: ...
+        async def dispatch(self, event: str, data: dict[str, Any], guild_id: int | None = None) -> None: ...
+        async def _notify(self) -> None: ...
 
     # ---- REST ----------------------------------------------------------------------------------
 

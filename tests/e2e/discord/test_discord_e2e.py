@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.e2e.discord.harness import CUSTOMER, MANAGER, OTHER_CUSTOMER, Bot
@@ -13,7 +15,7 @@ PROBLEM = "my battery will not charge"
 WITHIN = 30.0
 
 
-def has_button(suffix: str, prefix: str = "") -> object:
+def has_button(suffix: str, prefix: str = "") -> Callable[[Posted], bool]:
     """A predicate: the message carries a button whose core id starts with prefix and ends with suffix."""
     return lambda p: any(b.startswith(prefix) and b.endswith(suffix) for b in p.button_ids)
 
