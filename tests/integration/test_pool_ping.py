@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage import database
@@ -65,7 +66,9 @@ async def test_a_busy_connection_is_not_pinged(monkeypatch: pytest.MonkeyPatch) 
         try:
             await _backend_pid(engine)
             async with engine.connect() as connection:
-                adapter = type((await connection.get_raw_connection()).dbapi_connection)
+                raw = (await connection.get_raw_connection()).dbapi_connection
+            assert isinstance(raw, AsyncAdapt_asyncpg_connection)
+            adapter = type(raw)
             original = adapter.ping
 
             def counted(self: object) -> None:

@@ -169,7 +169,7 @@ PERIODS = [(None, None), (at(12), at(26)), (at(20), None), (None, at(3)), (at(15
 
 async def customer_figures(unit_of_work: UnitOfWorkFactory) -> list[tuple[int, ...]]:
     """The stats' counts for every period, each checked against the grouped rows."""
-    counted = []
+    counted: list[tuple[int, ...]] = []
     async with unit_of_work() as uow:
         for since, until in PERIODS:
             figures = await uow.stats(since, MIN_RATING).before(until).figures()

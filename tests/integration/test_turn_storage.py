@@ -13,7 +13,7 @@ async def _messages(unit_of_work: UnitOfWorkFactory) -> list[tuple[int, str, str
     """Every stored message as (id, direction, text), in id order."""
     async with unit_of_work() as uow:
         query = select(Message.id, Message.direction, Message.text).order_by(Message.id)
-        return [tuple(row) for row in await uow.session.execute(query)]  # type: ignore[attr-defined,misc]
+        return [tuple(row) for row in await uow.session.execute(query)]  # type: ignore[attr-defined]
 
 
 async def test_every_reply_names_the_row_it_was_stored_as(chat: ChatDriver, unit_of_work: UnitOfWorkFactory) -> None:

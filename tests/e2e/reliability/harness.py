@@ -13,10 +13,11 @@ import json
 import random
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from sqlalchemy import text
@@ -205,7 +206,7 @@ async def deliver(session: aiohttp.ClientSession, url: str, body: str, user: str
 
 
 async def drive(fake: FakeSlack, bot: Bot, plays: list[list[str]], expected: list[list[list[str]]],
-                fault: Callable[[], Awaitable[None]]) -> Load:
+                fault: Callable[[], Coroutine[Any, Any, None]]) -> Load:
     """Every customer plays their script, waiting for each message's replies; `fault` runs meanwhile."""
     load = Load()
     gate = asyncio.Semaphore(IN_FLIGHT)

@@ -154,8 +154,10 @@ async def test_button_press_is_acked_updates_the_message_and_arrives(
     received = await running.inbox.wait(2)
     assert received[1].button_id == "res:yes"
     # One press of one button by one person: the presser is part of the key (hashed, never named).
-    assert received[1].event_id.startswith(f"action:{posted.message['ts']}:concierge:0:")
-    assert "UCUST" not in received[1].event_id
+    event_id = received[1].event_id
+    assert event_id is not None
+    assert event_id.startswith(f"action:{posted.message['ts']}:concierge:0:")
+    assert "UCUST" not in event_id
     [update] = await fake_slack.await_for("chat.update")
     assert update.params["ts"] == posted.message["ts"]
     assert all(b["type"] != "actions" for b in update.params["blocks"])
