@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 import pytest
@@ -24,6 +24,9 @@ from bot.channels.discord.translate import (
 )
 from bot.cli_discord import register
 from handlers.messages import Attachment, Button, Kind, Reply
+
+if TYPE_CHECKING:
+    from discord.types.components import ActionRow as ActionRowPayload
 
 BOT = 900
 CUSTOMER = 111
@@ -180,7 +183,9 @@ def test_stats_become_an_embed_with_the_chart_attached() -> None:
 async def test_disabled_view_greys_every_button_and_marks_the_pressed_one() -> None:
     view = buttons_view((("concierge:yes", "Yes"), ("concierge:no", "No")))
     assert view is not None
-    msg = SimpleNamespace(components=[discord.ActionRow(row) for row in view.to_components()])
+    # View.to_components() is typed as plain dicts; each one is an action row payload.
+    rows = [cast("ActionRowPayload", row) for row in view.to_components()]
+    msg = SimpleNamespace(components=[discord.ActionRow(row) for row in rows])
     done = disabled_view(msg, "concierge:no")  # type: ignore[arg-type]
     items = done.children
     assert [getattr(i, "disabled", None) for i in items] == [True, True]
@@ -193,7 +198,7 @@ async def test_disabled_view_greys_every_button_and_marks_the_pressed_one() -> N
 
 
 async def test_slash_group_has_the_core_commands() -> None:
-    group = build_group(lambda *args: None)  # type: ignore[arg-type, return-value]
+    group = build_group(lambda *args: None)  # type: ignore[arg-type]
     names = {command.name for command in group.commands}
     assert {"stats", "optout", "help"} <= names
     stats = group.get_command("stats")

@@ -11,6 +11,8 @@ from handlers.knowledge import Intent, KnowledgeBase
 from handlers.understanding import factory
 from handlers.understanding.cache import knowledge_hash
 from handlers.understanding.factory import build_understander
+from handlers.understanding.model import IntentModel
+from handlers.understanding.understander import ModelUnderstander
 
 INTENTS = {
     "order_status": [
@@ -90,9 +92,9 @@ def make_kb(intents: dict[str, list[str]] = INTENTS, oos: tuple[str, ...] = OUT_
 
 
 @pytest.fixture(scope="module")
-def understander(tmp_path_factory: pytest.TempPathFactory) -> factory.ModelUnderstander:
+def understander(tmp_path_factory: pytest.TempPathFactory) -> ModelUnderstander:
     built = build_understander(make_kb(), cache_dir=tmp_path_factory.mktemp("cache"))
-    assert isinstance(built, factory.ModelUnderstander)
+    assert isinstance(built, ModelUnderstander)
     return built
 
 
@@ -107,7 +109,7 @@ def understander(tmp_path_factory: pytest.TempPathFactory) -> factory.ModelUnder
     ],
 )
 def test_in_scope_messages_get_their_intent(
-    understander: factory.ModelUnderstander, text: str, intent: str
+    understander: ModelUnderstander, text: str, intent: str
 ) -> None:
     result = understander.understand(text)
     assert result.best is not None and result.best.intent == intent
@@ -124,23 +126,23 @@ def test_in_scope_messages_get_their_intent(
         "recipe for pancakes",
     ],
 )
-def test_out_of_scope_text_is_never_answered(understander: factory.ModelUnderstander, text: str) -> None:
+def test_out_of_scope_text_is_never_answered(understander: ModelUnderstander, text: str) -> None:
     assert understander.understand(text).out_of_scope
 
 
 @pytest.mark.parametrize("text", ["", "   ", "???", "👍"])
-def test_wordless_messages_are_out_of_scope(understander: factory.ModelUnderstander, text: str) -> None:
+def test_wordless_messages_are_out_of_scope(understander: ModelUnderstander, text: str) -> None:
     assert understander.understand(text).out_of_scope
 
 
-def test_ranked_holds_only_in_scope_intents_best_first(understander: factory.ModelUnderstander) -> None:
+def test_ranked_holds_only_in_scope_intents_best_first(understander: ModelUnderstander) -> None:
     ranked = understander.understand("refund for my order").ranked
     assert all(g.intent in INTENTS for g in ranked)
     confidences = [g.confidence for g in ranked]
     assert confidences == sorted(confidences, reverse=True)
 
 
-def test_a_message_between_two_intents_is_a_close_call(understander: factory.ModelUnderstander) -> None:
+def test_a_message_between_two_intents_is_a_close_call(understander: ModelUnderstander) -> None:
     mixed = understander.understand("password refund")
     assert not mixed.out_of_scope
     assert mixed.close_call
@@ -164,7 +166,7 @@ def test_configured_threshold_overrides_the_learned_one(tmp_path: Path) -> None:
     assert lax.understand("tell me a joke").out_of_scope  # the explicit oos class still wins
 
 
-def test_feeling_is_reported_with_the_intent(understander: factory.ModelUnderstander) -> None:
+def test_feeling_is_reported_with_the_intent(understander: ModelUnderstander) -> None:
     result = understander.understand("THIS IS THE THIRD TIME, WHERE IS MY ORDER???")
     assert result.best is not None and result.best.intent == "order_status"
     assert result.feeling.frustrated
@@ -192,7 +194,7 @@ def training_counter(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = factory.train_for_kb
 
-    def counting(kb: KnowledgeBase, engine: str = "default", model: str = "") -> factory.IntentModel:
+    def counting(kb: KnowledgeBase, engine: str = "default", model: str = "") -> IntentModel:
         calls.append(engine)
         return real(kb, engine, model)
 

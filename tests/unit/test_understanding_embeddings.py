@@ -12,6 +12,7 @@ pytest.importorskip("sentence_transformers", reason="needs the embeddings extra"
 from handlers.understanding import factory  # noqa: E402
 from handlers.understanding.embeddings import resolve_model  # noqa: E402
 from handlers.understanding.factory import build_understander  # noqa: E402
+from handlers.understanding.understander import ModelUnderstander  # noqa: E402
 from tests.unit.test_understanding import make_kb  # noqa: E402
 
 
@@ -21,9 +22,9 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def understander(cache_dir: Path) -> factory.ModelUnderstander:
+def understander(cache_dir: Path) -> ModelUnderstander:
     built = build_understander(make_kb(), engine="embeddings", cache_dir=cache_dir)
-    assert isinstance(built, factory.ModelUnderstander)
+    assert isinstance(built, ModelUnderstander)
     return built
 
 
@@ -43,7 +44,7 @@ def test_bundled_model_resolves_to_a_local_folder() -> None:
     ],
 )
 def test_paraphrases_with_few_shared_words_are_understood(
-    understander: factory.ModelUnderstander, text: str, intent: str
+    understander: ModelUnderstander, text: str, intent: str
 ) -> None:
     result = understander.understand(text)
     assert result.best is not None and result.best.intent == intent
@@ -53,7 +54,7 @@ def test_paraphrases_with_few_shared_words_are_understood(
 @pytest.mark.parametrize(
     "text", ["what's the weather in paris", "who won the world cup", "recipe for pancakes"]
 )
-def test_off_topic_is_out_of_scope(understander: factory.ModelUnderstander, text: str) -> None:
+def test_off_topic_is_out_of_scope(understander: ModelUnderstander, text: str) -> None:
     assert understander.understand(text).out_of_scope
 
 
@@ -61,7 +62,7 @@ def test_off_topic_is_out_of_scope(understander: factory.ModelUnderstander, text
     "text", ["battery acid spill", "password for the wifi at the cafe", "refund the tax on my salary"]
 )
 def test_confident_guess_unlike_the_intents_examples_is_out_of_scope(
-    understander: factory.ModelUnderstander, text: str
+    understander: ModelUnderstander, text: str
 ) -> None:
     result = understander.understand(text)
     assert result.best is not None and result.best.confidence >= understander.threshold  # would pass alone
@@ -69,7 +70,7 @@ def test_confident_guess_unlike_the_intents_examples_is_out_of_scope(
 
 
 def test_cached_model_is_reused_and_holds_no_transformer_weights(
-    understander: factory.ModelUnderstander, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+    understander: ModelUnderstander, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("retrained although the cache was valid")
@@ -97,7 +98,7 @@ def test_numpy_minilm_matches_sentence_transformers() -> None:
 
 
 def test_cached_embeddings_model_answers_without_torch(
-    cache_dir: Path, understander: factory.ModelUnderstander
+    cache_dir: Path, understander: ModelUnderstander
 ) -> None:
     import subprocess
     import sys

@@ -54,7 +54,7 @@ def test_compiled_features_equal_scikit_learn() -> None:
 def test_large_training_sets_drop_singleton_ngrams() -> None:
     texts = [f"order {i} is late" for i in range(40)]
     featurizer = TfidfFeaturizer()
-    featurizer.PRUNE_FROM = 10  # type: ignore[misc]
+    featurizer.PRUNE_FROM = 10
     featurizer.fit(texts)
     np.testing.assert_allclose(
         featurizer.transform(texts).toarray(),
