@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine_common import core_over, database, demo_services, load_average, messages, now, summary, timed
-from sqlalchemy import Integer, String, bindparam, cast, insert, literal, literal_column, select, text
+from sqlalchemy import Integer, String, Table, bindparam, cast, insert, literal, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.messages import Inbound
@@ -95,7 +95,9 @@ async def fill(engine: AsyncEngine, first: int, last: int, topic: str) -> None:
             query = query.select_from(series)
             if where is not None:
                 query = query.where(where)
-            await connection.execute(insert(model.__table__).from_select(list(values), query))
+            table = model.__table__
+            assert isinstance(table, Table)  # every model maps one Table
+            await connection.execute(insert(table).from_select(list(values), query))
     async with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             await connection.execution_options(isolation_level="AUTOCOMMIT")
