@@ -118,7 +118,7 @@ def insert_rows(session: Session, table: Table, values: Sequence[dict[str, Any]]
     connection = session.connection()
     rows, changes = _changes(session) if connection.dialect.name == "postgresql" else ([], [])
     if not changes:
-        return sorted(connection.execute(insert(table).returning(*table.primary_key.columns), values).scalars())
+        return sorted(connection.execute(_insert_returning_keys(table), values).scalars())
     statement = _insert_with_updates(table, tuple(values[0]), len(values), tuple(change.shape for change in changes))
     parameters = _parameters(changes)
     for n, row in enumerate(values):
@@ -185,6 +185,12 @@ def _parameters(changes: Sequence[_Change]) -> dict[str, Any]:
 def _insert_returning(table: Table, generated: tuple[Column[Any], ...]) -> Any:
     """The INSERT of one row returning its generated keys, built once per table."""
     return insert(table).returning(*generated) if generated else insert(table)
+
+
+@cache
+def _insert_returning_keys(table: Table) -> Any:
+    """The INSERT of rows returning their keys, built once per table: a new one each turn cost its cache key."""
+    return insert(table).returning(*table.primary_key.columns)
 
 
 @cache

@@ -12,6 +12,7 @@ from typing import Protocol, Self
 
 from sqlalchemy.exc import IntegrityError as WriteConflict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from storage.audit import AuditRepository
 from storage.inbox import InboxRepository
@@ -120,14 +121,11 @@ class SqlUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            await self.session.rollback()
+            await self.session.run_sync(_roll_back_and_close)
         finally:
-            try:
-                await self.session.close()
-            finally:
-                if self._writer is not None:
-                    _holding_writer.reset(self._holding)
-                    self._writer.release()
+            if self._writer is not None:
+                _holding_writer.reset(self._holding)
+                self._writer.release()
 
     def stats(self, since: datetime | None, min_rating: int) -> StatsQueries:
         """Return the stats queries for conversations since a moment, in this transaction."""
@@ -135,10 +133,23 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         """Make everything staged in this unit of work permanent."""
-        # Written first with plain statements (storage/rows.py), so the commit's flush has nothing left to do.
-        await self.session.run_sync(write_rows)
-        await self.session.commit()
+        await self.session.run_sync(_write_and_commit)
 
     async def rollback(self) -> None:
         """Discard everything staged in this unit of work."""
         await self.session.rollback()
+
+
+# Each of these runs as one call into SQLAlchemy's synchronous session: every `await` on an AsyncSession
+# method starts a greenlet of its own, and a turn's end made four of them.
+def _write_and_commit(session: Session) -> None:
+    # Written first with plain statements (storage/rows.py), so the commit's flush has nothing left to do.
+    write_rows(session)
+    session.commit()
+
+
+def _roll_back_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
