@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from docs_section import replace_section
+
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 ECHO = "discord.py echo"
 STORED = "discord.py echo + one stored row"
@@ -119,11 +121,4 @@ def write_docs(results: list[Result], messages: int, repeats: int, load: float) 
             *verdict(results),
         ]
     )
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    start = text.find("\n## Discord\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[: start + 1] + section + (text[end + 1 :] if end != -1 else "")
-    DOCS.write_text(text)
+    replace_section(DOCS, "Discord", section)

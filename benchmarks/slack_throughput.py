@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from docs_section import replace_section  # noqa: E402
 from stored_row import StoreRow, message_rows  # noqa: E402
 
 from tests.e2e.slack.slack_harness import BotProcess, launch  # noqa: E402
@@ -325,14 +326,7 @@ def write_docs(results: list[Result], events: int, repeat: int, notes: str) -> N
         "Targets: events/s at least 60% of the echo app's; ack p99 under 100 ms.", "",
         *([notes, ""] if notes else []),
     ])
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    start = text.find("\n## Slack\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start + 1] + section + (text[end + 1:] if end != -1 else "")
-    DOCS.write_text(text)
+    replace_section(DOCS, "Slack", section)
 
 
 def main() -> None:
