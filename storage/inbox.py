@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.models import Base, InboundEvent
+from storage.wal_checkpoints import database_file
 
 
 def inbox_url(database_url: str) -> str:
@@ -21,10 +22,10 @@ def inbox_url(database_url: str) -> str:
     write, and SQLite's busy wait sleeps in steps of up to 100 ms. In a file of its own it only meets
     other inbox writes, each one row.
     """
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    path = database_file(database_url)
+    if path is None:
         return database_url
-    return url.set(database=f"{url.database}-inbox").render_as_string(hide_password=False)
+    return make_url(database_url).set(database=f"{path}-inbox").render_as_string(hide_password=False)
 
 
 async def create_inbox(engine: AsyncEngine) -> None:

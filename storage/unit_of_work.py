@@ -121,7 +121,8 @@ class SqlUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            await self.session.run_sync(_roll_back_and_close)
+            # Closing ends whatever was not committed (a rollback) and returns the connection: one call.
+            await self.session.close()
         finally:
             if self._writer is not None:
                 _holding_writer.reset(self._holding)
@@ -140,16 +141,10 @@ class SqlUnitOfWork:
         await self.session.rollback()
 
 
-# Each of these runs as one call into SQLAlchemy's synchronous session: every `await` on an AsyncSession
-# method starts a greenlet of its own, and a turn's end made four of them.
+# One call into SQLAlchemy's synchronous session: every `await` on an AsyncSession method starts a
+# greenlet of its own.
 def _write_and_commit(session: Session) -> None:
     # Written first with plain statements (storage/rows.py), so the commit's flush has nothing left to do.
     write_rows(session)
     session.commit()
 
-
-def _roll_back_and_close(session: Session) -> None:
-    try:
-        session.rollback()
-    finally:
-        session.close()
