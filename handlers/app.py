@@ -129,12 +129,14 @@ class Concierge:
             await turn.uow.conversations.add(conversation)
         turn.conversation = conversation
         if inbound.text and inbound.button_id is None and inbound.command is None:
-            understood = self.services.understander.understand(
+            # Every message is felt (frustration changes the opener and blocks selling); what it asks
+            # for is read only if a use case answers it (`Turn.understood`).
+            feeling = self.services.understander.feel(
                 inbound.text[: self.services.policy.max_understood_chars],
                 failed_attempts=conversation.failed_attempts,
             )
-            turn.understanding = understood
-            if understood.feeling.frustrated and not conversation.frustrated:
+            turn.feeling = feeling
+            if feeling.frustrated and not conversation.frustrated:
                 conversation.frustrated = True
         await turn.uow.conversations.add_message(Message(
             conversation_id=conversation.id, direction="in", kind=None, text=self._stored(inbound),

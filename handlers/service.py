@@ -22,12 +22,7 @@ NEXT_BEST_FLOOR = 0.10
 
 async def answer_request(turn: Turn, event: Event) -> None:
     """Understand a request, record it as a need, and answer it, clarify it or admit it is out of scope."""
-    understanding = turn.understanding
-    if understanding is None:
-        understanding = turn.services.understander.understand(
-            turn.text, failed_attempts=turn.conversation.failed_attempts
-        )
-        turn.understanding = understanding
+    understanding = turn.understood()
     previous = await _need_being_retried(turn)
     best = understanding.best
     if understanding.out_of_scope or best is None:

@@ -10,7 +10,7 @@ from handlers.knowledge import KnowledgeBase
 from handlers.messages import Attachment, Button, Inbound, Kind, Reply
 from handlers.policy import Policy
 from handlers.replies import Templates
-from handlers.understanding import Mood, Understander, Understanding
+from handlers.understanding import Feeling, Mood, Understander, Understanding
 from storage.models import Conversation, Customer
 from storage.unit_of_work import UnitOfWork
 
@@ -35,6 +35,8 @@ class Turn:
     conversation: Conversation
     now: datetime
     inbound: Inbound | None = None
+    # How the customer's words sound, read every turn; what they ask for is read on demand (`understood`).
+    feeling: Feeling | None = None
     understanding: Understanding | None = None
     replies: list[Reply] = field(default_factory=list)
     forget_customer: bool = False
@@ -48,9 +50,22 @@ class Turn:
     @property
     def mood(self) -> Mood:
         """How the customer sounds now; a press of a button carries no words, so frustration carries over."""
-        if self.understanding is not None and self.understanding.feeling.mood != "neutral":
-            return self.understanding.feeling.mood
+        if self.feeling is not None and self.feeling.mood != "neutral":
+            return self.feeling.mood
         return "frustrated" if self.conversation.frustrated else "neutral"
+
+    def understood(self) -> Understanding:
+        """Read what the customer's words ask for, once a turn, when a use case needs it.
+
+        Only requests need the intent model: a "yes", a rating or thanks is an answer to the bot's own
+        question, and skipping the model for them saves most of understanding's cost in a conversation.
+        """
+        if self.understanding is None:
+            self.understanding = self.services.understander.understand(
+                self.text[: self.services.policy.max_understood_chars],
+                failed_attempts=self.conversation.failed_attempts,
+            )
+        return self.understanding
 
     @property
     def templates(self) -> Templates:

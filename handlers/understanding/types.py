@@ -52,3 +52,7 @@ class Understander(Protocol):
     """Understand one customer message. `failed_attempts` counts answers that did not help so far."""
 
     def understand(self, text: str, *, failed_attempts: int = 0) -> Understanding: ...
+
+    def feel(self, text: str, *, failed_attempts: int = 0) -> Feeling:
+        """Say how the message sounds, without reading what it asks for (the feeling `understand` gives)."""
+        ...

@@ -10,7 +10,7 @@ import numpy as np
 from handlers.understanding.calibration import OOS, in_scope_score
 from handlers.understanding.feeling import feel, frustration_score, worry_score
 from handlers.understanding.model import IntentModel
-from handlers.understanding.types import IntentGuess, Understanding
+from handlers.understanding.types import Feeling, IntentGuess, Understanding
 
 TOP_K = 5
 _WORD = re.compile(r"\w")
@@ -72,8 +72,12 @@ class ModelUnderstander:
             ranked=ranked,
             out_of_scope=out_of_scope,
             close_call=close_call,
-            feeling=feel(text, failed_attempts=failed_attempts),
+            feeling=self.feel(text, failed_attempts=failed_attempts),
         )
+
+    def feel(self, text: str, *, failed_attempts: int = 0) -> Feeling:
+        """Say how the message sounds: the same for every engine (VADER and cues, no intent model)."""
+        return feel(text, failed_attempts=failed_attempts)
 
     def _best_reading(self, text: str) -> tuple[tuple[IntentGuess, ...], bool]:
         """Rank the message; if that is out of scope, try its sentences and question clauses for a request.

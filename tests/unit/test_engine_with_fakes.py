@@ -28,12 +28,19 @@ KNOWLEDGE = KnowledgeBase(
 )
 
 
+def scripted_feeling(text: str) -> Feeling:
+    angry = text.isupper() or "!!!" in text
+    return Feeling("frustrated" if angry else "neutral", -0.8 if angry else 0.0, 0.9 if angry else 0.0)
+
+
 class ScriptedUnderstander:
     """Understand by keyword, so the engine is tested without any model."""
 
+    def feel(self, text: str, *, failed_attempts: int = 0) -> Feeling:
+        return scripted_feeling(text)
+
     def understand(self, text: str, *, failed_attempts: int = 0) -> Understanding:
-        angry = text.isupper() or "!!!" in text
-        feeling = Feeling("frustrated" if angry else "neutral", -0.8 if angry else 0.0, 0.9 if angry else 0.0)
+        feeling = scripted_feeling(text)
         if "tyre" in text.lower():
             ranked = (IntentGuess("flat_tyre", 0.9), IntentGuess("order_status", 0.05))
         elif "order" in text.lower():
@@ -81,3 +88,31 @@ async def test_out_of_scope_is_recorded_unmet_and_not_answered() -> None:
     core, uow, clock = make_core()
     assert await say(core, clock, "what's the weather on mars") == [Kind.FALLBACK]
     assert [n.status for n in uow.needs.rows] == ["unmet"]
+
+
+class CountingUnderstander(ScriptedUnderstander):
+    """The scripted engine, counting which texts the intent model read and which were only felt."""
+
+    def __init__(self) -> None:
+        self.read: list[str] = []
+        self.felt: list[str] = []
+
+    def feel(self, text: str, *, failed_attempts: int = 0) -> Feeling:
+        self.felt.append(text)
+        return super().feel(text, failed_attempts=failed_attempts)
+
+    def understand(self, text: str, *, failed_attempts: int = 0) -> Understanding:
+        self.read.append(text)
+        return super().understand(text, failed_attempts=failed_attempts)
+
+
+async def test_answers_to_the_bots_questions_are_felt_but_not_read_for_an_intent() -> None:
+    understander = CountingUnderstander()
+    uow, clock = FakeUnitOfWork(), StepClock()
+    core = Concierge(lambda: cast(UnitOfWork, uow), Services(KNOWLEDGE, understander, Templates(seed=1), Policy()),
+                     clock)
+    assert await say(core, clock, "I have a flat tyre") == [Kind.ANSWER, Kind.RESOLUTION_CHECK]
+    assert await say(core, clock, "yes") == [Kind.SATISFACTION_CHECK]
+    assert await say(core, clock, "5") == [Kind.NOTICE, Kind.OFFER]
+    assert understander.read == ["I have a flat tyre"]
+    assert understander.felt == ["I have a flat tyre", "yes", "5"]
