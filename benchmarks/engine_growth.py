@@ -59,8 +59,7 @@ async def fill(engine: AsyncEngine, first: int, last: int, topic: str) -> None:
     key = literal("slack:S") + cast(g, String)
     tables: list[tuple[type[Base], dict[str, Any], Any]] = [
         (Customer, {"id": -g, "key": key, "display_name": literal("Stored customer"), "opted_out": literal(False),
-                    "vip": literal(False), "created_at": at(Customer, "created_at", old),
-                    "last_seen_at": at(Customer, "last_seen_at", old)}, None),
+                    "vip": literal(False), "created_at": at(Customer, "created_at", old)}, None),
         (Conversation, {"id": -g, "customer_id": -g, "state": literal("idle"),
                         "context": at(Conversation, "context", {}), "channel_id": literal("DSTORED"),
                         "failed_attempts": literal(0), "frustrated": literal(False),

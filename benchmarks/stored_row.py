@@ -50,7 +50,7 @@ async def message_rows(path: Path, *, understand_in: Path | None = None) -> Asyn
     async with open_engine(url) as engine:
         async with engine.begin() as connection:
             customer_id = (await connection.execute(
-                insert(Customer).values(key="bench:floor", created_at=_now(), last_seen_at=_now())
+                insert(Customer).values(key="bench:floor", created_at=_now())
                 .returning(Customer.id))).scalar_one()
             conversation_id = (await connection.execute(
                 insert(Conversation).values(customer_id=customer_id, state="idle", context={},

@@ -96,7 +96,7 @@ class Concierge:
         if customer is None:
             customer = await uow.customers.add(Customer(
                 key=inbound.user_key, display_name=inbound.display_name, opted_out=False,
-                vip=inbound.user_key in self.services.policy.roles.vip, created_at=now, last_seen_at=now,
+                vip=inbound.user_key in self.services.policy.roles.vip, created_at=now,
             ))
         if inbound.display_name and inbound.display_name != customer.display_name:
             customer.display_name = inbound.display_name
@@ -163,13 +163,12 @@ class Concierge:
         return redact(inbound.text) if self.services.policy.redact_personal_data else inbound.text
 
     async def _record(self, turn: Turn) -> None:
-        """Stamp the customer and conversation with this turn's time and store the replies in one flush."""
+        """Stamp the conversation with this turn's time and store the replies in one flush."""
         if turn.forget_customer:
             await turn.uow.privacy.erase(turn.customer)
             return
         # Stamped here, once, rather than at the start: a record changed before the turn's queries would
         # be written twice (once by the query's autoflush, again at the end).
-        turn.customer.last_seen_at = turn.now
         turn.conversation.last_message_at = turn.now
         # Desk messages (ticket cards, relayed words) are for agents, not part of what the customer was sent.
         # Each reply stays paired with its stored row, whose id the flush below assigns.

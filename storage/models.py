@@ -26,7 +26,6 @@ class Customer(Base):
     vip: Mapped[bool] = mapped_column(Boolean, default=False)
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
-    last_seen_at: Mapped[datetime]
     opted_out_at: Mapped[datetime | None]
     last_opener: Mapped[str | None] = mapped_column(String(400))
 

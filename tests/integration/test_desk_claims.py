@@ -17,7 +17,7 @@ AGENTS = 20
 async def _queued_ticket(unit_of_work: UnitOfWorkFactory) -> int:
     async with unit_of_work() as uow:
         customer = await uow.customers.add(Customer(key="console:ana", display_name=None, opted_out=False,
-                                                    vip=False, created_at=NOW, last_seen_at=NOW))
+                                                    vip=False, created_at=NOW))
         conversation = await uow.conversations.add(Conversation(
             customer_id=customer.id, state="with_person", context={}, failed_attempts=0, frustrated=False,
             opened_at=NOW, last_message_at=NOW, closed_at=None,

@@ -35,7 +35,7 @@ async def seed(url: str, topic: str, now: datetime) -> None:
         async with engine.begin() as connection:
             await connection.execute(insert(Customer), [
                 {"id": n + 1, "key": f"slack:UF{n:04d}", "display_name": f"Customer {n}", "opted_out": False,
-                 "vip": False, "created_at": now - timedelta(days=5), "last_seen_at": now - timedelta(days=4)}
+                 "vip": False, "created_at": now - timedelta(days=5)}
                 for n in range(FOLLOWUPS)])
             await connection.execute(insert(Conversation), [
                 {"id": n + 1, "customer_id": n + 1, "state": "idle", "context": {}, "channel_id": f"DF{n:04d}",

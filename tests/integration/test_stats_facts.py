@@ -77,7 +77,7 @@ class History:
         """Add a customer with one conversation, remembered by name."""
         async with self.unit_of_work() as uow:
             session: AsyncSession = uow.session  # type: ignore[attr-defined]
-            customer = Customer(key=f"test:{name}", created_at=T0, last_seen_at=T0)
+            customer = Customer(key=f"test:{name}", created_at=T0)
             session.add(customer)
             await session.flush()
             conversation = Conversation(customer_id=customer.id, state="closed", opened_at=T0, last_message_at=T0)
@@ -182,7 +182,7 @@ async def customer_figures(unit_of_work: UnitOfWorkFactory) -> list[tuple[int, .
 async def test_customer_counts_match_the_rows_in_any_write_order(unit_of_work: UnitOfWorkFactory) -> None:
     async with unit_of_work() as uow:
         session: AsyncSession = uow.session  # type: ignore[attr-defined]
-        customers = {name: Customer(key=f"test:{name}", created_at=T0, last_seen_at=T0)
+        customers = {name: Customer(key=f"test:{name}", created_at=T0)
                      for name in ("ana", "ben", "cai")}
         session.add_all(customers.values())
         await session.flush()

@@ -21,7 +21,7 @@ async def test_wait_median_and_p90_by_rank(unit_of_work: UnitOfWorkFactory, wait
                                            expected: tuple[float, float]) -> None:
     async with unit_of_work() as uow:
         session = uow.session  # type: ignore[attr-defined]
-        customer = Customer(key="test:waits", created_at=T0, last_seen_at=T0)
+        customer = Customer(key="test:waits", created_at=T0)
         session.add(customer)
         await session.flush()
         conversation = Conversation(customer_id=customer.id, state="closed", opened_at=T0, last_message_at=T0)
