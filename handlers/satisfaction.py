@@ -30,7 +30,7 @@ async def rated(turn: Turn, event: Event) -> None:
     turn.say(Kind.NOTICE, turn.render("rating_thanks", score=score))
     turn.enter("idle")
     turn.close("rated")
-    await selling.maybe_offer(turn)
+    await selling.maybe_offer(turn, score=score)
 
 
 async def feedback_given(turn: Turn, event: Event) -> None:

@@ -47,15 +47,20 @@ async def history_of(turn: Turn) -> History:
 
 
 async def selling_verdict(
-    turn: Turn, *, satisfied_by_followup: bool = False, history: History | None = None
+    turn: Turn, *, satisfied_by_followup: bool = False, history: History | None = None, score: int | None = None
 ) -> Verdict:
-    """Check every condition of rule 4 for this customer and conversation."""
+    """Check every condition of rule 4 for this customer and conversation.
+
+    `score` is a rating the customer gave in this turn, so it is not read back from the database.
+    """
     policy = turn.services.policy.selling
     history = history or await history_of(turn)
     reasons: list[str] = []
     if not satisfied_by_followup:
-        rating = await turn.uow.feedback.rating_for(turn.conversation.id)
-        if rating is None or rating.score < policy.min_rating:
+        if score is None:
+            rating = await turn.uow.feedback.rating_for(turn.conversation.id)
+            score = None if rating is None else rating.score
+        if score is None or score < policy.min_rating:
             reasons.append("not rated as satisfied")
     if any(need.status == "open" for need in history.needs):
         reasons.append("a need is still open")
@@ -72,10 +77,11 @@ async def selling_verdict(
     return Verdict(not reasons, tuple(reasons))
 
 
-async def maybe_offer(turn: Turn, *, satisfied_by_followup: bool = False) -> None:
+async def maybe_offer(turn: Turn, *, satisfied_by_followup: bool = False, score: int | None = None) -> None:
     """Suggest a product that serves a recorded need, or ask for a referral, if rule 4 allows it."""
     history = await history_of(turn)
-    verdict = await selling_verdict(turn, satisfied_by_followup=satisfied_by_followup, history=history)
+    verdict = await selling_verdict(turn, satisfied_by_followup=satisfied_by_followup, history=history,
+                                    score=score)
     if not verdict.allowed:
         return
     match = _product_for_needs(turn, history)

@@ -1,13 +1,15 @@
 """Repositories: the queries the core needs, one class per kind of record, over an AsyncSession.
 
-Repositories add and read; they never commit. `add` flushes so the new row has its id at once; `stage`
-leaves a row for the next flush (every query flushes first, so reads still see it), which saves a
-statement when nothing needs its id.
+Repositories add and read; they never commit. `add` writes the new row at once, so it has its id;
+`stage` leaves a row for the next flush, which saves a statement when nothing needs its id. A read
+flushes first only when the session holds unwritten rows of the tables it reads (`_read_of`): what
+the turn changed elsewhere is written once, at its end, instead of once per read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -175,11 +177,13 @@ class NeedRepository(SqlRepository[Need]):
 
     async def open_for(self, customer_id: int) -> Sequence[Need]:
         """Return the customer's needs still open, oldest first."""
-        return (await self.session.scalars(statements.OPEN_NEEDS, {"customer_id": customer_id})).all()
+        with _read_of(self.session, Need):
+            return (await self.session.scalars(statements.OPEN_NEEDS, {"customer_id": customer_id})).all()
 
     async def for_customer(self, customer_id: int) -> Sequence[Need]:
         """Return every need on the customer's record, oldest first."""
-        return (await self.session.scalars(statements.NEEDS, {"customer_id": customer_id})).all()
+        with _read_of(self.session, Need):
+            return (await self.session.scalars(statements.NEEDS, {"customer_id": customer_id})).all()
 
 
 class FeedbackRepository(SqlRepository[Rating]):
@@ -197,7 +201,8 @@ class FeedbackRepository(SqlRepository[Rating]):
 
     async def rating_for(self, conversation_id: int) -> Rating | None:
         """Return the conversation's rating, if given."""
-        return await self.session.scalar(statements.RATING, {"conversation_id": conversation_id})
+        with _read_of(self.session, Rating):
+            return await self.session.scalar(statements.RATING, {"conversation_id": conversation_id})
 
 
 class OfferRepository(SqlRepository[Offer]):
@@ -205,7 +210,9 @@ class OfferRepository(SqlRepository[Offer]):
 
     async def since(self, customer_id: int, since: datetime) -> Sequence[Offer]:
         """Return the customer's offers made at or after `since`, newest first."""
-        return (await self.session.scalars(statements.OFFERS_SINCE, {"customer_id": customer_id, "since": since})).all()
+        parameters = {"customer_id": customer_id, "since": since}
+        with _read_of(self.session, Offer):
+            return (await self.session.scalars(statements.OFFERS_SINCE, parameters)).all()
 
 
 class ReferralRepository(SqlRepository[ReferralCode]):
@@ -213,7 +220,8 @@ class ReferralRepository(SqlRepository[ReferralCode]):
 
     async def code_of(self, customer_id: int) -> ReferralCode | None:
         """Return the customer's personal referral code, if they have one."""
-        return await self.session.scalar(select(ReferralCode).where(ReferralCode.customer_id == customer_id))
+        with _read_of(self.session, ReferralCode):
+            return await self.session.scalar(select(ReferralCode).where(ReferralCode.customer_id == customer_id))
 
     async def redemption_by(self, referred_id: int) -> ReferralRedemption | None:
         """Return how this customer was referred, if they were."""
@@ -243,7 +251,8 @@ class FollowUpRepository(SqlRepository[FollowUp]):
     async def for_customer(self, customer_id: int, status: str) -> Sequence[FollowUp]:
         """Return the customer's follow-ups in one status, oldest first."""
         parameters = {"customer_id": customer_id, "status": status}
-        return (await self.session.scalars(statements.FOLLOWUPS_IN_STATUS, parameters)).all()
+        with _read_of(self.session, FollowUp):
+            return (await self.session.scalars(statements.FOLLOWUPS_IN_STATUS, parameters)).all()
 
 
 class HandoffRepository(SqlRepository[Handoff]):
@@ -340,3 +349,16 @@ def _changed(result: object) -> bool:
 def _insert_for(dialect: str) -> Any:
     """Return the dialect's INSERT construct, which knows ON CONFLICT."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _read_of(session: AsyncSession, *models: type[Base]) -> AbstractContextManager[object]:
+    """Flush before a read of `models`' tables only if rows of theirs are new, changed or deleted, unwritten.
+
+    A query's result cannot depend on unwritten rows of other tables, so those stay for the end of the
+    turn: a record changed before a read and again after it is then written once, not twice.
+    """
+    unwritten = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, models) for row in unwritten):
+        return nullcontext()
+    without_flush: AbstractContextManager[object] = session.no_autoflush
+    return without_flush
