@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select, true
+from sqlalchemy import bindparam, func, literal, literal_column, select, true
 from sqlalchemy.orm import aliased
 
 from storage.models import Conversation, Customer, FollowUp, Message, Need, Offer, Rating
@@ -19,7 +19,9 @@ def inbound_count(customer_id: Any, since: Any) -> Any:
     return select(func.count(Message.id)).join(Conversation, Message.conversation_id == Conversation.id).where(
         Conversation.customer_id == customer_id,
         Conversation.last_message_at >= since,
-        Message.direction == "in",
+        # Written into the SQL, not bound: SQLite ran the turn's customer query 6x slower (about 160 us
+        # instead of 25 us) with the direction as a parameter, though its query plan reads the same.
+        Message.direction == literal_column("'in'"),
         Message.created_at >= since,
     )
 
