@@ -91,21 +91,24 @@ class CustomerRepository(SqlRepository[Customer]):
 
         The customer's row lock orders their turns across processes, so on PostgreSQL it is taken
         first and the rest is read under it (a second statement). SQLite has no row locks (a writer
-        holds the whole database), so one statement reads all three there.
+        holds the whole database), so one statement reads all three there. Either way the need the
+        conversation waits on comes along (`_hold`), so the use case's `needs.get` of it runs no query.
         """
         dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
         if dialect != "sqlite":
             customer = await self.by_key(key, lock=True)
             if customer is None:
                 return None, None, 0
-            conversation, recent = await ConversationRepository(self.session).open_with_inbound_since(
-                customer.id, since
-            )
-            return customer, conversation, recent
+            parameters = {"customer_id": customer.id, "since": since}
+            recent, conversation, awaited = (await self.session.execute(statements.OPEN_WITH_INBOUND, parameters)).one()
+            _hold(self.session, awaited)
+            return customer, conversation, int(recent or 0)
         row = (await self.session.execute(statements.CUSTOMER_FOR_TURN, {"key": key, "since": since})).first()
         if row is None:
             return None, None, 0
-        return row[0], row[2], int(row[1] or 0)
+        customer, recent, conversation, awaited = row
+        _hold(self.session, awaited)
+        return customer, conversation, int(recent or 0)
 
 
 class ConversationRepository(SqlRepository[Conversation]):
@@ -119,16 +122,6 @@ class ConversationRepository(SqlRepository[Conversation]):
         if lock:
             query = query.with_for_update()
         return await self.session.scalar(query)
-
-    async def open_with_inbound_since(self, customer_id: int, since: datetime) -> tuple[Conversation | None, int]:
-        """Fetch the customer's open conversation and count what they sent since `since`, in one round trip.
-
-        The same answers as `open_for` and `inbound_count_since`; the count is taken even when no
-        conversation is open (a one-row source, outer-joined to the open conversation).
-        """
-        parameters = {"customer_id": customer_id, "since": since}
-        row = (await self.session.execute(statements.OPEN_WITH_INBOUND, parameters)).one()
-        return row[1], int(row[0] or 0)
 
     async def latest_for(self, customer_id: int) -> Conversation | None:
         """Fetch the customer's most recent conversation, open or closed."""
@@ -362,3 +355,12 @@ def _read_of(session: AsyncSession, *models: type[Base]) -> AbstractContextManag
         return nullcontext()
     without_flush: AbstractContextManager[object] = session.no_autoflush
     return without_flush
+
+
+def _hold(session: AsyncSession, row: Base | None) -> None:
+    """Keep a row loaded ahead of need for the rest of the session: `get` finds it without a query.
+
+    The session's identity map holds unchanged rows weakly, so a row nobody refers to would be gone by then.
+    """
+    if row is not None:
+        session.info.setdefault("held", []).append(row)

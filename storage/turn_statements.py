@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, literal_column, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, bindparam, func, literal, literal_column, select, true
+from sqlalchemy.orm import aliased, outerjoin
 
 from storage.models import Conversation, Customer, FollowUp, Message, Need, Offer, Rating
 
@@ -26,15 +26,24 @@ def inbound_count(customer_id: Any, since: Any) -> Any:
     )
 
 
+def _awaited_need(opened: Any, customer_id: Any) -> tuple[Any, Any]:
+    """The need the open conversation waits on (its context's `need_id`), and the condition to join it by."""
+    awaited = aliased(Need, name="awaited")
+    return awaited, and_(awaited.id == opened.context["need_id"].as_integer(), awaited.customer_id == customer_id)
+
+
 def _open_with_inbound() -> Any:
     customer_id: Any = bindparam("customer_id")
     since: Any = bindparam("since")
     opened = aliased(Conversation, select(Conversation).where(
         Conversation.customer_id == customer_id, Conversation.closed_at.is_(None)
     ).order_by(Conversation.id.desc()).limit(1).subquery("opened"))
+    awaited, awaited_join = _awaited_need(opened, customer_id)
     one_row = select(literal(1).label("one")).subquery("one_row")
     count = inbound_count(customer_id, since).scalar_subquery()
-    return select(count, opened).select_from(one_row).outerjoin(opened, true())
+    return select(count, opened, awaited).select_from(
+        outerjoin(one_row, opened, true()).outerjoin(awaited, awaited_join)
+    )
 
 
 def _customer_for_turn() -> Any:
@@ -43,17 +52,19 @@ def _customer_for_turn() -> Any:
     open_id = select(func.max(latest.id)).where(
         latest.customer_id == Customer.id, latest.closed_at.is_(None)
     ).scalar_subquery()
+    awaited, awaited_join = _awaited_need(opened, Customer.id)
     count = inbound_count(Customer.id, since).scalar_subquery()
-    return select(Customer, count, opened).outerjoin(opened, opened.id == open_id).where(
-        Customer.key == bindparam("key")
-    )
+    return select(Customer, count, opened, awaited).select_from(
+        outerjoin(Customer, opened, opened.id == open_id).outerjoin(awaited, awaited_join)
+    ).where(Customer.key == bindparam("key"))
 
 
 CUSTOMER_BY_KEY = select(Customer).where(Customer.key == bindparam("key"))
 CUSTOMER_BY_KEY_LOCKED = CUSTOMER_BY_KEY.with_for_update()
-# The customer, their open conversation and their inbound count (SQLite: one statement a turn).
+# The customer, their open conversation, their inbound count and the need the conversation waits on
+# (SQLite: one statement a turn).
 CUSTOMER_FOR_TURN = _customer_for_turn()
-# The open conversation and the inbound count, read under the customer's row lock (PostgreSQL).
+# The open conversation, the inbound count and the awaited need, read under the customer's row lock (PostgreSQL).
 OPEN_WITH_INBOUND = _open_with_inbound()
 LATEST_CONVERSATION = select(Conversation).where(
     Conversation.customer_id == bindparam("customer_id")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from handlers.messages import Kind
+from handlers.messages import Kind, Reply
 from storage.models import Conversation, Customer, Message, Need
 from storage.unit_of_work import UnitOfWorkFactory
 from tests.support.driver import ChatDriver
@@ -37,12 +38,10 @@ async def test_every_reply_names_the_row_it_was_stored_as(chat: ChatDriver, unit
     ]
 
 
-async def test_a_rating_turn_writes_its_records_once_at_the_end(
-    chat: ChatDriver, unit_of_work: UnitOfWorkFactory
-) -> None:
-    """The rating, the closed conversation and the offer it leads to are each written once, not once per read."""
-    await chat.say("ana", "My battery only lasts about 15 km now, it used to do 60")
-    check = await chat.press("ana", chat.button(chat.transcript[-1:], "resolved:").replace(":no", ":yes"))
+async def _statements_of(
+    unit_of_work: UnitOfWorkFactory, turn: Awaitable[list[Reply]]
+) -> tuple[list[Reply], list[str]]:
+    """Run a turn; return its replies and every SQL statement it sent."""
     async with unit_of_work() as uow:
         engine = uow.session.bind  # type: ignore[attr-defined]
     assert isinstance(engine, AsyncEngine)
@@ -53,9 +52,34 @@ async def test_a_rating_turn_writes_its_records_once_at_the_end(
 
     event.listen(engine.sync_engine, "before_cursor_execute", seen)
     try:
-        replies = await chat.press("ana", chat.button(check, "rate:").rsplit(":", 1)[0] + ":5")
+        return await turn, sent
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", seen)
+
+
+async def test_the_need_a_conversation_waits_on_comes_with_the_customer(
+    chat: ChatDriver, unit_of_work: UnitOfWorkFactory
+) -> None:
+    """Answering "did that solve it?" resolves the recorded need without a query of its own for it."""
+    await chat.say("ana", "My battery only lasts about 15 km now, it used to do 60")
+    solved = chat.button(chat.transcript[-1:], "resolved:").replace(":no", ":yes")
+    replies, sent = await _statements_of(unit_of_work, chat.press("ana", solved))
+    assert [r.kind for r in replies] == [Kind.SATISFACTION_CHECK]
+    assert not [s for s in sent if s.lstrip().startswith("SELECT needs.")]
+    async with unit_of_work() as uow:
+        customer = await uow.customers.by_key("console:ana")
+        assert customer is not None
+        assert [need.status for need in await uow.needs.for_customer(customer.id)] == ["resolved"]
+
+
+async def test_a_rating_turn_writes_its_records_once_at_the_end(
+    chat: ChatDriver, unit_of_work: UnitOfWorkFactory
+) -> None:
+    """The rating, the closed conversation and the offer it leads to are each written once, not once per read."""
+    await chat.say("ana", "My battery only lasts about 15 km now, it used to do 60")
+    check = await chat.press("ana", chat.button(chat.transcript[-1:], "resolved:").replace(":no", ":yes"))
+    rate_five = chat.button(check, "rate:").rsplit(":", 1)[0] + ":5"
+    replies, sent = await _statements_of(unit_of_work, chat.press("ana", rate_five))
     assert [r.kind for r in replies][-1] == Kind.OFFER
     # The rating the customer just gave decides the offer; it is not read back from the database.
     assert not [s for s in sent if s.lstrip().upper().startswith("SELECT") and "FROM ratings" in s]
