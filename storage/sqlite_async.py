@@ -81,8 +81,8 @@ class OneHopConnection(aiosqlite.Connection):
         else:
             # Let the loop's other work in (a Slack ack, another turn's statement) once this connection
             # has held the loop for a while, as the thread hop used to: otherwise a turn would hold it
-            # from its first statement to its last. A yield after every statement cost about as much
-            # as the statement did.
+            # from its first statement to its last. A yield after every statement cost 4-6% of a turn's
+            # CPU (alternating blocks in one process); after 2 ms a Slack ack still waits very little.
             if time.perf_counter() - self._yielded_at >= _HOLD_LOOP_AT_MOST:
                 await asyncio.sleep(0)
                 self._yielded_at = time.perf_counter()
