@@ -64,6 +64,7 @@ class Turn:
             self.understanding = self.services.understander.understand(
                 self.text[: self.services.policy.max_understood_chars],
                 failed_attempts=self.conversation.failed_attempts,
+                feeling=self.feeling,  # read from the same words this turn: VADER need not run twice
             )
         return self.understanding
 

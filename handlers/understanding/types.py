@@ -51,7 +51,9 @@ class Understanding:
 class Understander(Protocol):
     """Understand one customer message. `failed_attempts` counts answers that did not help so far."""
 
-    def understand(self, text: str, *, failed_attempts: int = 0) -> Understanding: ...
+    def understand(self, text: str, *, failed_attempts: int = 0, feeling: Feeling | None = None) -> Understanding:
+        """Read what the message asks for; `feeling`, if given, is this text's feeling already read by `feel`."""
+        ...
 
     def feel(self, text: str, *, failed_attempts: int = 0) -> Feeling:
         """Say how the message sounds, without reading what it asks for (the feeling `understand` gives)."""

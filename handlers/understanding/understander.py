@@ -59,7 +59,7 @@ class ModelUnderstander:
             results.append((ranked, bool(wordless or oos_prob > row[order[0]] or score < self.threshold)))
         return results
 
-    def understand(self, text: str, *, failed_attempts: int = 0) -> Understanding:
+    def understand(self, text: str, *, failed_attempts: int = 0, feeling: Feeling | None = None) -> Understanding:
         """Return ranked intents, the out-of-scope and close-call flags, and the customer's feeling."""
         ranked, out_of_scope = self._best_reading(text)
         close_call = (
@@ -72,7 +72,7 @@ class ModelUnderstander:
             ranked=ranked,
             out_of_scope=out_of_scope,
             close_call=close_call,
-            feeling=self.feel(text, failed_attempts=failed_attempts),
+            feeling=feeling or self.feel(text, failed_attempts=failed_attempts),
         )
 
     def feel(self, text: str, *, failed_attempts: int = 0) -> Feeling:

@@ -39,8 +39,8 @@ class ScriptedUnderstander:
     def feel(self, text: str, *, failed_attempts: int = 0) -> Feeling:
         return scripted_feeling(text)
 
-    def understand(self, text: str, *, failed_attempts: int = 0) -> Understanding:
-        feeling = scripted_feeling(text)
+    def understand(self, text: str, *, failed_attempts: int = 0, feeling: Feeling | None = None) -> Understanding:
+        feeling = feeling or scripted_feeling(text)
         if "tyre" in text.lower():
             ranked = (IntentGuess("flat_tyre", 0.9), IntentGuess("order_status", 0.05))
         elif "order" in text.lower():
@@ -101,9 +101,9 @@ class CountingUnderstander(ScriptedUnderstander):
         self.felt.append(text)
         return super().feel(text, failed_attempts=failed_attempts)
 
-    def understand(self, text: str, *, failed_attempts: int = 0) -> Understanding:
+    def understand(self, text: str, *, failed_attempts: int = 0, feeling: Feeling | None = None) -> Understanding:
         self.read.append(text)
-        return super().understand(text, failed_attempts=failed_attempts)
+        return super().understand(text, failed_attempts=failed_attempts, feeling=feeling)
 
 
 async def test_answers_to_the_bots_questions_are_felt_but_not_read_for_an_intent() -> None:

@@ -172,6 +172,14 @@ def test_feeling_is_reported_with_the_intent(understander: ModelUnderstander) ->
     assert result.feeling.frustrated
 
 
+def test_a_feeling_already_read_for_the_text_is_reused(understander: ModelUnderstander) -> None:
+    text = "THIS IS THE THIRD TIME, WHERE IS MY ORDER???"
+    felt = understander.feel(text, failed_attempts=2)
+    result = understander.understand(text, failed_attempts=2, feeling=felt)
+    assert result.feeling is felt
+    assert result.best is not None and result.best.intent == "order_status"
+
+
 def test_kb_without_out_of_scope_examples_still_rejects_unrelated_text(tmp_path: Path) -> None:
     built = build_understander(make_kb(oos=()), cache_dir=tmp_path)
     assert built.understand("what is the airspeed velocity of a swallow").out_of_scope
