@@ -31,7 +31,9 @@ class Templates:
         folders.append(str(DEFAULT_TEMPLATES))
         loader = ChoiceLoader([FileSystemLoader(folder) for folder in folders])
         common: dict[str, Any] = {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": False}
-        self._env = SandboxedEnvironment(loader=loader, undefined=StrictUndefined, **common)
+        # Read once, like openers.toml and buttons.toml: checking each file's time on every render
+        # (Jinja's default) was a system call per reply for files that change only with a restart.
+        self._env = SandboxedEnvironment(loader=loader, undefined=StrictUndefined, auto_reload=False, **common)
         self._operator_env = SandboxedEnvironment(**common)
         self._operator_templates: dict[str, Template] = {}  # by source: the knowledge base's answers, a fixed set
         self._folders = [Path(folder) for folder in folders]
