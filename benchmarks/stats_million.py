@@ -44,7 +44,7 @@ Tables = dict[str, list[Row]]
 
 COLUMNS = {
     "customers": ("id", "key", "display_name", "opted_out", "vip", "referred_by_id", "created_at",
-                  "opted_out_at", "last_opener"),
+                  "opted_out_at"),
     "conversations": ("id", "customer_id", "state", "context", "channel_id", "thread_id", "failed_attempts",
                       "frustrated", "opened_at", "last_message_at", "closed_at", "close_reason"),
     "messages": ("id", "conversation_id", "direction", "kind", "text", "buttons", "author", "created_at",
@@ -83,7 +83,7 @@ def generate(conversations: int, end: datetime, seed: int = 7, chunk: int = 100_
 
 
 def _customer(n: int, start: datetime) -> Row:
-    return (n, f"bench:{n}", None, False, n % 50 == 0, None, start, None, None)
+    return (n, f"bench:{n}", None, False, n % 50 == 0, None, start, None)
 
 
 def _conversation(rng: random.Random, tables: Tables, ids: dict[str, int], conversation: int, customer: int,

@@ -92,7 +92,9 @@ class Concierge:
     async def _turn(self, uow: UnitOfWork, inbound: Inbound, now: datetime) -> Turn:
         # The customer's row lock orders their turns even when two processes receive their messages at once;
         # their open conversation and recent messages (for flood control) are read under it.
-        customer, conversation, recent = await uow.customers.for_turn(inbound.user_key, now - flood.WINDOW)
+        customer, conversation, recent, last_opener = await uow.customers.for_turn(
+            inbound.user_key, now - flood.WINDOW
+        )
         if customer is None:
             customer = await uow.customers.add(Customer(
                 key=inbound.user_key, display_name=inbound.display_name, opted_out=False,
@@ -107,7 +109,8 @@ class Concierge:
             conversation = None
         if conversation is None and inbound.button_id is not None:
             conversation = await uow.conversations.latest_for(customer.id)
-        turn = Turn(uow, self.services, customer, conversation or _unsaved(customer, now), now, inbound)
+        turn = Turn(uow, self.services, customer, conversation or _unsaved(customer, now), now, inbound,
+                    last_opener=last_opener)
         # This message is stored in this turn, so it counts too.
         turn.recent_inbound = recent + 1
         return turn

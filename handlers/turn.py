@@ -42,6 +42,8 @@ class Turn:
     forget_customer: bool = False
     # The customer's inbound messages within the flood window, this one included (None: not counted yet).
     recent_inbound: int | None = None
+    # The empathy opener the customer got last, in any conversation: the next one must differ (rule 1).
+    last_opener: str | None = None
 
     @property
     def text(self) -> str:
@@ -92,8 +94,10 @@ class Turn:
 
     def opener(self, topic: str = "this", mood: Mood | None = None) -> str:
         """Pick an empathy opener for the customer's mood, never the one they got last."""
-        chosen = self.templates.opener(mood or self.mood, topic, avoid=self.customer.last_opener)
-        self.customer.last_opener = chosen
+        chosen = self.templates.opener(mood or self.mood, topic, avoid=self.last_opener)
+        # Kept on the conversation, which this turn writes anyway (see `Conversation.last_opener`).
+        self.conversation.last_opener, self.conversation.last_opener_at = chosen, self.now
+        self.last_opener = chosen
         return chosen
 
     def button(self, action: str, record_id: int, arg: str, label: str) -> Button:

@@ -27,7 +27,6 @@ class Customer(Base):
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     opted_out_at: Mapped[datetime | None]
-    last_opener: Mapped[str | None] = mapped_column(String(400))
 
 
 class Conversation(Base):
@@ -53,6 +52,11 @@ class Conversation(Base):
     last_message_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(40))
+    # The empathy opener last said in this conversation, and when: a customer's last opener is the latest of
+    # their conversations' (rule 1: never the same twice in a row). Kept here, not on the customer, because
+    # a turn that says one writes its conversation anyway, and the customer's row then not at all.
+    last_opener: Mapped[str | None] = mapped_column(String(400))
+    last_opener_at: Mapped[datetime | None]
     # When the customer's previous and second previous conversations opened (None: there is none); kept by
     # database triggers (migration 0009), never written here, so the stats count customers from index ranges.
     previous_opened_at: Mapped[datetime | None]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import (
     CursorResult,
@@ -45,6 +45,15 @@ from storage.rows import insert_row, insert_rows, row_values
 from storage.turn_statements import inbound_count
 
 Row = TypeVar("Row", bound=Base)
+
+
+class TurnStart(NamedTuple):
+    """What a customer's turn starts from; all empty but the count for a customer not seen before."""
+
+    customer: Customer | None
+    conversation: Conversation | None  # the open one
+    recent_inbound: int  # their messages within the flood window, before this one
+    last_opener: str | None  # the empathy opener they got last, in any conversation
 
 
 class SqlRepository(Generic[Row]):
@@ -86,29 +95,31 @@ class CustomerRepository(SqlRepository[Customer]):
         query = statements.CUSTOMER_BY_KEY_LOCKED if lock else statements.CUSTOMER_BY_KEY
         return await self.session.scalar(query, {"key": key})
 
-    async def for_turn(self, key: str, since: datetime) -> tuple[Customer | None, Conversation | None, int]:
-        """Fetch and lock a customer by key, with their open conversation and their messages since `since`.
+    async def for_turn(self, key: str, since: datetime) -> TurnStart:
+        """Fetch and lock a customer by key, with what their turn starts from (`TurnStart`).
 
         The customer's row lock orders their turns across processes, so on PostgreSQL it is taken
         first and the rest is read under it (a second statement). SQLite has no row locks (a writer
-        holds the whole database), so one statement reads all three there. Either way the need the
+        holds the whole database), so one statement reads it all there. Either way the need the
         conversation waits on comes along (`_hold`), so the use case's `needs.get` of it runs no query.
         """
         dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
         if dialect != "sqlite":
             customer = await self.by_key(key, lock=True)
             if customer is None:
-                return None, None, 0
+                return TurnStart(None, None, 0, None)
             parameters = {"customer_id": customer.id, "since": since}
-            recent, conversation, awaited = (await self.session.execute(statements.OPEN_WITH_INBOUND, parameters)).one()
+            recent, conversation, awaited, last_opener = (
+                await self.session.execute(statements.OPEN_WITH_INBOUND, parameters)
+            ).one()
             _hold(self.session, awaited)
-            return customer, conversation, int(recent or 0)
+            return TurnStart(customer, conversation, int(recent or 0), last_opener)
         row = (await self.session.execute(statements.CUSTOMER_FOR_TURN, {"key": key, "since": since})).first()
         if row is None:
-            return None, None, 0
-        customer, recent, conversation, awaited = row
+            return TurnStart(None, None, 0, None)
+        customer, recent, conversation, awaited, last_opener = row
         _hold(self.session, awaited)
-        return customer, conversation, int(recent or 0)
+        return TurnStart(customer, conversation, int(recent or 0), last_opener)
 
 
 class ConversationRepository(SqlRepository[Conversation]):

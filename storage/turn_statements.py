@@ -26,6 +26,14 @@ def inbound_count(customer_id: Any, since: Any) -> Any:
     )
 
 
+def _last_opener(customer_id: Any) -> Any:
+    """The empathy opener the customer got last, in whichever of their conversations (rule 1)."""
+    said = aliased(Conversation, name="said")
+    return select(said.last_opener).where(
+        said.customer_id == customer_id, said.last_opener_at.is_not(None)
+    ).order_by(said.last_opener_at.desc(), said.id.desc()).limit(1).scalar_subquery()
+
+
 def _awaited_need(opened: Any, customer_id: Any) -> tuple[Any, Any]:
     """The need the open conversation waits on (its context's `need_id`), and the condition to join it by."""
     awaited = aliased(Need, name="awaited")
@@ -41,7 +49,7 @@ def _open_with_inbound() -> Any:
     awaited, awaited_join = _awaited_need(opened, customer_id)
     one_row = select(literal(1).label("one")).subquery("one_row")
     count = inbound_count(customer_id, since).scalar_subquery()
-    return select(count, opened, awaited).select_from(
+    return select(count, opened, awaited, _last_opener(customer_id)).select_from(
         outerjoin(one_row, opened, true()).outerjoin(awaited, awaited_join)
     )
 
@@ -54,17 +62,18 @@ def _customer_for_turn() -> Any:
     ).scalar_subquery()
     awaited, awaited_join = _awaited_need(opened, Customer.id)
     count = inbound_count(Customer.id, since).scalar_subquery()
-    return select(Customer, count, opened, awaited).select_from(
+    return select(Customer, count, opened, awaited, _last_opener(Customer.id)).select_from(
         outerjoin(Customer, opened, opened.id == open_id).outerjoin(awaited, awaited_join)
     ).where(Customer.key == bindparam("key"))
 
 
 CUSTOMER_BY_KEY = select(Customer).where(Customer.key == bindparam("key"))
 CUSTOMER_BY_KEY_LOCKED = CUSTOMER_BY_KEY.with_for_update()
-# The customer, their open conversation, their inbound count and the need the conversation waits on
-# (SQLite: one statement a turn).
+# The customer, their open conversation, their inbound count, the need the conversation waits on and the
+# opener they got last (SQLite: one statement a turn).
 CUSTOMER_FOR_TURN = _customer_for_turn()
-# The open conversation, the inbound count and the awaited need, read under the customer's row lock (PostgreSQL).
+# The open conversation, the inbound count, the awaited need and the last opener, read under the customer's
+# row lock (PostgreSQL).
 OPEN_WITH_INBOUND = _open_with_inbound()
 LATEST_CONVERSATION = select(Conversation).where(
     Conversation.customer_id == bindparam("customer_id")

@@ -22,6 +22,7 @@ from storage.models import (
     ReferralCode,
     ReferralRedemption,
 )
+from storage.repositories import TurnStart
 
 Row = TypeVar("Row")
 
@@ -58,12 +59,14 @@ class FakeCustomers(FakeRepository[Customer]):
     async def by_key(self, key: str, *, lock: bool = False) -> Customer | None:
         return next((c for c in self.rows if c.key == key), None)
 
-    async def for_turn(self, key: str, since: datetime) -> tuple[Customer | None, Conversation | None, int]:
+    async def for_turn(self, key: str, since: datetime) -> TurnStart:
         customer = await self.by_key(key, lock=True)
         if customer is None:
-            return None, None, 0
+            return TurnStart(None, None, 0, None)
         conversation, recent = await self.conversations.open_with_inbound_since(customer.id, since)
-        return customer, conversation, recent
+        said = [c for c in self.conversations.rows if c.customer_id == customer.id and c.last_opener_at]
+        last = max(said, key=lambda c: (c.last_opener_at, c.id or 0), default=None)
+        return TurnStart(customer, conversation, recent, last.last_opener if last else None)
 
 
 class FakeConversations(FakeRepository[Conversation]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -114,3 +115,20 @@ async def test_opener_never_repeats_for_the_same_customer(chat: ChatDriver) -> N
     """Over several requests, no customer gets the same opener twice in a row."""
     await _same_customer_never_gets_the_same_opener_twice_in_a_row(chat)
     await _frustrated_openers_vary_over_repeated_complaints(chat)
+
+
+async def test_opener_differs_from_the_last_one_across_conversations(chat: ChatDriver) -> None:
+    """A customer back with a new request, after rating the last one, is not greeted the way it ended."""
+    openers = []
+    # Four openers a mood: a store that forgot the last one would repeat one within 16 rounds but 1% of the time.
+    for _ in range(16):
+        chat.clock.advance(timedelta(hours=2))  # back later, each time: no flood control
+        replies = await chat.say("gus", "where is my order")
+        answer = next(r for r in replies if r.kind == Kind.ANSWER)
+        found = opener_of(answer)
+        assert found is not None, answer.text
+        openers.append(found[1])
+        check = await chat.press("gus", chat.button(replies, "resolved:").replace(":no", ":yes"))
+        rated = await chat.press("gus", chat.button(check, "rate:").rsplit(":", 1)[0] + ":4")
+        assert not any(b.id.startswith("resolved:") for r in rated for b in r.buttons), "the conversation closed"
+    assert all(a != b for a, b in pairwise(openers)), openers
