@@ -48,11 +48,11 @@ Row = TypeVar("Row", bound=Base)
 
 
 class TurnStart(NamedTuple):
-    """What a customer's turn starts from; all empty but the count for a customer not seen before."""
+    """What a customer's turn starts from (None, None, 0, None for a customer not seen before)."""
 
     customer: Customer | None
     conversation: Conversation | None  # the open one
-    recent_inbound: int  # their messages within the flood window, before this one
+    recent_inbound: int  # what they sent within the flood window, before this message
     last_opener: str | None  # the empathy opener they got last, in any conversation
 
 
