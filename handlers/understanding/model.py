@@ -20,11 +20,13 @@ from handlers.understanding.calibration import (
     fit_temperature,
     softmax,
 )
-from handlers.understanding.features import Featurizer
+from handlers.understanding.features import Featurizer, TfidfFeaturizer
 from handlers.understanding.resemblance import Embedder, Resemblance
 
 # Large training sets get fewer folds: three already give thousands of held-out rows.
 LARGE_TRAINING_SET = 3000
+# Up to this many texts (a turn's message and its sentences), TF-IDF scores skip the sparse matrix.
+GATHER_AT_MOST = 8
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class IntentModel:
 
     def raw_scores(self, texts: Sequence[str]) -> FloatArray:
         """Return the linear decision scores, one column per class."""
+        if len(texts) <= GATHER_AT_MOST and isinstance(self.featurizer, TfidfFeaturizer):
+            return np.asarray(self.featurizer.times(texts, self.weights), dtype=np.float64) + self.intercept
         return self._linear(self.featurizer.transform(texts))
 
     def raw_read(self, texts: Sequence[str]) -> tuple[FloatArray, FloatArray | None]:

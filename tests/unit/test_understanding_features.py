@@ -75,3 +75,17 @@ def test_a_pickled_featurizer_answers_without_importing_sklearn(tmp_path: Path) 
     root = Path(__file__).parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.split() == ["True", "False"]
+
+
+def test_a_turns_few_texts_score_as_through_the_sparse_matrix() -> None:
+    # A turn's message and its sentences take the gathering path; batches (evaluation, training) the matrix.
+    from handlers.understanding.model import GATHER_AT_MOST, fit_model
+
+    labels = ["order", "order", "refund", "other", "other", "other", "other", "other", "other", "refund"]
+    model = fit_model(TfidfFeaturizer(), TEXTS, labels)
+    texts = ["where's my parcel?", "REFUND refund now", "zzz qqq", "", "Café order 🚲"]
+    assert len(texts) <= GATHER_AT_MOST
+    through_matrix = model._linear(model.featurizer.transform(texts))
+    np.testing.assert_allclose(model.raw_scores(texts), through_matrix, atol=1e-5)
+    for text in texts:
+        np.testing.assert_allclose(model.raw_scores([text])[0], through_matrix[texts.index(text)], atol=1e-5)
