@@ -7,6 +7,13 @@ the measured turns create). At each size, after ANALYZE: new customers play the 
 returning stored customers ask a new question; the per-message cost should stay flat.
 
     .venv/bin/python benchmarks/engine_growth.py [--sizes 1000 10000 100000] [--backends sqlite postgres]
+        [--rounds 1] [--statements]
+
+On a shared machine one size can read slower than another only because the machine was busier then.
+`--rounds` measures each size that many times (new customers, then returning ones, in turn), so the
+spread within a size shows; `--statements` follows each row with the returning turns' statements,
+slowest first, and their time per turn in the database driver, so a statement that grows with the
+stored data shows.
 """
 
 from __future__ import annotations
@@ -14,15 +21,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import re
 import statistics
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from engine_common import core_over, database, demo_services, load_average, messages, now, summary, timed
-from sqlalchemy import Integer, String, Table, bindparam, cast, insert, literal, literal_column, select, text
+from sqlalchemy import Integer, String, Table, bindparam, cast, event, insert, literal, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.messages import Inbound
@@ -110,11 +121,33 @@ def returning(size: int, count: int, rng: random.Random) -> list[Inbound]:
                     channel_id="DSTORED") for n in rng.sample(range(1, size + 1), count)]
 
 
-async def measure(backend: str, services: Services, sizes: list[int], folder: Path) -> list[str]:
+@contextmanager
+def statement_times(engine: AsyncEngine) -> Iterator[defaultdict[str, float]]:
+    """Add up the seconds each statement (by its SQL's start) spends in the driver while the block runs."""
+    seconds: defaultdict[str, float] = defaultdict(float)
+    started: list[float] = []
+
+    def before(*_: Any) -> None:
+        started.append(time.perf_counter())
+
+    def after(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seconds[re.sub(r"\s+", " ", statement)[:80]] += time.perf_counter() - started.pop()
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    event.listen(engine.sync_engine, "after_cursor_execute", after)
+    try:
+        yield seconds
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", before)
+        event.remove(engine.sync_engine, "after_cursor_execute", after)
+
+
+async def measure(backend: str, services: Services, sizes: list[int], folder: Path, *,
+                  rounds: int = 1, statements: bool = False) -> list[str]:
     rows: list[str] = []
     topic = services.knowledge.intents[0].name
     rng = random.Random(5)
-    async with database(backend, folder) as url, core_over(url, services) as (core, _engine):
+    async with database(backend, folder) as url, core_over(url, services) as (core, engine):
         await timed(core, messages(12, f"warm{backend}")[:40])
         stored = 0
         for size in sizes:
@@ -125,14 +158,19 @@ async def measure(backend: str, services: Services, sizes: list[int], folder: Pa
             finally:
                 await fill_engine.dispose()
             filled, stored = time.perf_counter() - started, size
-            _, fresh = await timed(core, messages(NEW_CUSTOMER_MESSAGES // 4 + 1, f"new{size}-")
-                                   [:NEW_CUSTOMER_MESSAGES])
-            _, back = await timed(core, returning(size, RETURNING_MESSAGES, rng))
-            f50, f99 = summary(fresh)
-            b50, b99 = summary(back)
-            rows.append(f"| {backend} | {size:,} | {statistics.fmean(fresh):.1f} | {f50:.1f} | {f99:.1f} | "
-                        f"{statistics.fmean(back):.1f} | {b50:.1f} | {b99:.1f} | {filled:.0f} | {load_average()} |")
-            print(rows[-1], flush=True)
+            for round_number in range(rounds):
+                _, fresh = await timed(core, messages(NEW_CUSTOMER_MESSAGES // 4 + 1, f"new{size}-{round_number}-")
+                                       [:NEW_CUSTOMER_MESSAGES])
+                with statement_times(engine) as seconds:
+                    _, back = await timed(core, returning(size, RETURNING_MESSAGES, rng))
+                f50, f99 = summary(fresh)
+                b50, b99 = summary(back)
+                rows.append(f"| {backend} | {size:,} | {statistics.fmean(fresh):.1f} | {f50:.1f} | {f99:.1f} | "
+                            f"{statistics.fmean(back):.1f} | {b50:.1f} | {b99:.1f} | {filled:.0f} | "
+                            f"{load_average()} |")
+                print(rows[-1], flush=True)
+                for statement, spent in sorted(seconds.items(), key=lambda item: -item[1]) if statements else ():
+                    print(f"    {spent * 1000 / len(back):.3f} ms a returning turn: {statement}", flush=True)
     return rows
 
 
@@ -140,6 +178,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", type=int, default=[1000, 10000, 100000])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"])
+    parser.add_argument("--rounds", type=int, default=1, help="measure each size this many times in turn")
+    parser.add_argument("--statements", action="store_true", help="time the returning turns' statements too")
     args = parser.parse_args()
     services = demo_services()
     print(f"load average at start: {load_average()}")
@@ -148,7 +188,8 @@ async def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as folder:
         for backend in args.backends:
-            await measure(backend, services, sorted(args.sizes), Path(folder))
+            await measure(backend, services, sorted(args.sizes), Path(folder), rounds=args.rounds,
+                          statements=args.statements)
 
 
 if __name__ == "__main__":
