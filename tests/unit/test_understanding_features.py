@@ -85,7 +85,7 @@ def test_a_turns_few_texts_score_as_through_the_sparse_matrix() -> None:
     model = fit_model(TfidfFeaturizer(), TEXTS, labels)
     texts = ["where's my parcel?", "REFUND refund now", "zzz qqq", "", "Café order 🚲"]
     assert len(texts) <= GATHER_AT_MOST
-    through_matrix = model._linear(model.featurizer.transform(texts))
+    through_matrix = model.featurizer.transform(texts).toarray() @ model.weights + model.intercept
     np.testing.assert_allclose(model.raw_scores(texts), through_matrix, atol=1e-5)
-    for text in texts:
-        np.testing.assert_allclose(model.raw_scores([text])[0], through_matrix[texts.index(text)], atol=1e-5)
+    for n, text in enumerate(texts):
+        np.testing.assert_allclose(model.raw_scores([text])[0], through_matrix[n], atol=1e-5)
