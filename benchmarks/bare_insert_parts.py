@@ -25,6 +25,8 @@ from engine_common import core_over, database, demo_services, load_average, mess
 from engine_throughput import bare_inserter
 from sqlalchemy.engine import make_url
 
+from storage.database import NO_CHECKPOINTS_IN_COMMITS, SQLITE_PRAGMAS
+
 _ROW_SQL = ("INSERT INTO messages (conversation_id, direction, kind, buttons, author, text, created_at) "
             "VALUES (?, 'in', NULL, NULL, NULL, 'my battery won''t charge', ?)")
 
@@ -45,8 +47,7 @@ def sqlite_alone(path: str, count: int) -> Callable[[], str]:
 
     def run() -> str:
         connection = sqlite3.connect(path, isolation_level=None)
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536",
-                       "wal_autocheckpoint=0"):
+        for pragma in (*SQLITE_PRAGMAS, NO_CHECKPOINTS_IN_COMMITS):
             connection.execute(f"PRAGMA {pragma}")
         conversation_id = connection.execute("SELECT conversation_id FROM messages LIMIT 1").fetchone()[0]
         before, started = cpu_split(), time.perf_counter()

@@ -37,6 +37,7 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from handlers.turn import Services
+from storage.database import SQLITE_PRAGMAS
 from storage.models import Message
 
 
@@ -45,7 +46,7 @@ def stock_sqlite_engine(url: str) -> AsyncEngine:
 
     def tune(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
+        for pragma in SQLITE_PRAGMAS:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

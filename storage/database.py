@@ -23,6 +23,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # A pooled connection idle longer than this is pinged before use (see `_ping_if_idle`).
 PING_IDLE_AFTER_SECONDS = 10.0
 _CHECKED_IN = "concierge_checked_in_at"
+# Every SQLite connection's settings. The 64 MB page cache (SQLite's default is 2 MB) keeps indexed
+# lookups in memory on large stores.
+SQLITE_PRAGMAS = ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536")
+# With checkpoints in a thread of their own (`WalCheckpointer`), never in a COMMIT.
+NO_CHECKPOINTS_IN_COMMITS = "wal_autocheckpoint=0"
 
 
 def create_engine(url: str, *, echo: bool = False, wal_checkpoints_in_background: bool = False) -> AsyncEngine:
@@ -109,15 +114,12 @@ def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    # 64 MB page cache instead of SQLite's 2 MB default, so indexed lookups stay in memory on large stores.
-    cursor.execute("PRAGMA cache_size=-65536")
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
 
 def _leave_checkpoints_to_background(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.execute(f"PRAGMA {NO_CHECKPOINTS_IN_COMMITS}")
     cursor.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
@@ -117,12 +117,9 @@ class TfidfFeaturizer:
         indices: list[int] = []
         data: list[float] = []
         for text in texts:
-            offset = 0
-            for block in self.blocks:
-                columns, values = block.row(text)
-                indices.extend(c + offset for c in columns)
+            for columns, values in self._row(text):
+                indices.extend(columns.tolist())
                 data.extend(values.tolist())
-                offset += len(block.vocabulary)
             indptr.append(len(indices))
         return csr_matrix(
             (
@@ -140,13 +137,18 @@ class TfidfFeaturizer:
         """
         product = np.zeros((len(texts), weights.shape[1]), dtype=np.float32)
         for row, text in enumerate(texts):
-            offset = 0
-            for block in self.blocks:
-                columns, values = block.row(text)
-                if columns:
-                    product[row] += values.astype(np.float32) @ weights[np.add(columns, offset)]
-                offset += len(block.vocabulary)
+            for columns, values in self._row(text):
+                product[row] += values.astype(np.float32) @ weights[columns]
         return product
+
+    def _row(self, text: str) -> Iterator[tuple[NDArray[np.intp], NDArray[np.float64]]]:
+        """Yield each block's non-empty part of the text's row: columns of the whole feature space, values."""
+        offset = 0
+        for block in self.blocks:
+            columns, values = block.row(text)
+            if columns:
+                yield np.add(columns, offset), values
+            offset += len(block.vocabulary)
 
     def fresh(self) -> TfidfFeaturizer:
         """Return an unfitted copy."""
